@@ -1,0 +1,47 @@
+# opennebula.flower: `make demo` runs a real local Flower federation; `make test` runs the whole test suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export FLOWER_LOCAL_ROOT ?= $(CURDIR)/.local
+export FLWR_TELEMETRY_ENABLED := 0
+export FLWR_DISABLE_UPDATE_CHECK := 1
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+PLAYBOOK := $(BIN)/ansible-playbook -i inventories/local/hosts.yml
+
+.PHONY: demo train down logs venv test test-unit test-e2e lint sanity clean
+
+demo: venv  ## Deploy the local federation (1 SuperLink, 2 SuperNodes, TLS + node auth) and train the demo app
+	$(PLAYBOOK) site.yml $(ARGS)
+
+train: venv  ## Train again on the running local federation
+	$(PLAYBOOK) playbooks/train.yml -e flower_train_force=true $(ARGS)
+
+down: venv  ## Stop the local federation; PURGE=1 also deletes its state, certificates and logs
+	$(PLAYBOOK) playbooks/teardown.yml -e flower_teardown_purge=$(if $(PURGE),true,false) $(ARGS)
+
+logs:  ## Follow the local federation's service logs
+	tail -n 50 -F $(FLOWER_LOCAL_ROOT)/logs/*.log
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-test.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -r requirements-test.txt
+	touch $@
+
+test: lint sanity test-unit test-e2e  ## The whole test suite (what CI runs)
+
+test-unit: venv
+	$(BIN)/python -m pytest -q tests/unit tests/opennebula_sim tests/contract tests/integration
+
+test-e2e: venv
+	$(BIN)/python -m pytest -q tests/e2e
+
+lint: venv
+	$(BIN)/ansible-lint --profile production
+
+sanity: venv
+	tests/sanity/run.sh $(VENV)
+
+clean:
+	rm -rf $(VENV) tests/output

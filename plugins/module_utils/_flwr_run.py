@@ -1,0 +1,113 @@
+# -*- coding: utf-8 -*-
+# Copyright: opennebula.flower contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""Submitting a Flower App run, waiting for it, and remembering it so a re-run of a playbook trains only when
+something that defines the run changed (the app's files, its run config or the SuperLink)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+
+from ansible_collections.opennebula.flower.plugins.module_utils._flwr import FlwrError
+
+# What `flwr build` puts into a FAB; only these files define the run.
+FAB_SUFFIXES = (".py", ".toml", ".md", ".yaml", ".json")
+FAB_NAMES = ("LICENSE",)
+SKIP_DIRS = ("__pycache__", ".git", ".venv")
+COMPLETED = "finished:completed"
+
+
+class RunError(Exception):
+    def __init__(self, message, run=None, log=""):
+        super(RunError, self).__init__(message)
+        self.run = run
+        self.log = log
+
+
+def app_files(app_dir):
+    for root, dirs, files in os.walk(app_dir):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+        for name in sorted(files):
+            if name.endswith(FAB_SUFFIXES) or name in FAB_NAMES:
+                yield os.path.join(root, name)
+
+
+def run_fingerprint(app_dir, run_config, superlink):
+    digest = hashlib.sha256()
+    for path in app_files(app_dir):
+        digest.update(os.path.relpath(path, app_dir).encode("utf-8") + b"\0")
+        with open(path, "rb") as handle:
+            digest.update(hashlib.sha256(handle.read()).digest())
+    digest.update(json.dumps([run_config or {}, superlink], sort_keys=True).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def load_record(path):
+    if not path or not os.path.exists(path):
+        return None
+    try:
+        with open(path) as handle:
+            return json.load(handle)
+    except ValueError:
+        return None
+
+
+def save_record(path, record, atomic_move):
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".run-record-")
+    with os.fdopen(fd, "w") as handle:
+        json.dump(record, handle, indent=2, sort_keys=True)
+    os.chmod(tmp, 0o644)
+    atomic_move(tmp, path)
+
+
+def summarize(run):
+    """The run as the module returns it."""
+    return dict(
+        run_id=int(run["run-id"]),
+        status=run.get("status"),
+        status_details=run.get("status-details"),
+        fab_hash=run.get("fab-hash"),
+        elapsed=run.get("elapsed"),
+        network_traffic=run.get("network-traffic", {}),
+        compute_time=run.get("compute-time", {}),
+    )
+
+
+def previous_run(cli, record, fingerprint):
+    """The recorded run when it matches ``fingerprint`` and the SuperLink still has it completed, else None."""
+    if not record or record.get("fingerprint") != fingerprint:
+        return None
+    try:
+        run = cli.get_run(record["run_id"])
+    except FlwrError:
+        return None
+    return run if run.get("status") == COMPLETED else None
+
+
+def wait_for_run(cli, run_id, timeout, poll_interval, sleep=time.sleep, clock=time.monotonic):
+    """Poll until the run is ``finished:*``; back off up to 4x the poll interval. Returns the run."""
+    deadline = clock() + timeout
+    interval = poll_interval
+    while True:
+        run = cli.get_run(run_id)
+        status = run.get("status", "")
+        if status.startswith("finished:"):
+            if status != COMPLETED:
+                raise RunError("run %s ended %s: %s" % (run_id, status, run.get("status-details")),
+                               run=run, log=cli.run_log(run_id))
+            return run
+        if clock() + interval > deadline:
+            raise RunError("run %s still %s after %s s (timeout)" % (run_id, status, timeout),
+                           run=run, log=cli.run_log(run_id))
+        sleep(interval)
+        interval = min(interval * 1.5, poll_interval * 4)
+
+
+def log_tail(text, lines=40):
+    return "\n".join(text.strip().splitlines()[-lines:])

@@ -1,0 +1,96 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: opennebula.flower contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: flower_supernode_info
+short_description: List the SuperNodes a Flower SuperLink knows
+version_added: 1.0.0
+description:
+  - Lists the SuperNodes of a SuperLink's federation with their status, through the SuperLink's Control API.
+  - A successful call also proves that the SuperLink serves its Control API (over TLS unless O(insecure=true)),
+    so the roles use it as the SuperLink's readiness probe and, with O(node_id), as a SuperNode's.
+author:
+  - opennebula.flower contributors (@OpenNebula)
+extends_documentation_fragment:
+  - opennebula.flower._flower_superlink
+options:
+  node_id:
+    description:
+      - Return only this node (still in RV(nodes)) and its status in RV(status).
+    type: int
+attributes:
+  check_mode:
+    description: Read-only; runs in check mode too.
+    support: full
+  diff_mode:
+    description: Changes nothing, so there is nothing to diff.
+    support: none
+  idempotent:
+    description: Read-only.
+    support: full
+"""
+
+EXAMPLES = r"""
+- name: Wait until SuperNode 1234 is online
+  opennebula.flower.flower_supernode_info:
+    superlink: 127.0.0.1:9092
+    root_certificates: /etc/flower/superlink/tls/ca.crt
+    flwr: /opt/flower/venv/bin/flwr
+    node_id: 1234
+  register: node
+  until: node.status == 'online'
+  retries: 30
+  delay: 2
+"""
+
+RETURN = r"""
+nodes:
+  description: The SuperNodes, as C(flwr supernode list --format json) reports them.
+  type: list
+  elements: dict
+  returned: always
+  sample: [{"node-id": "1234", "status": "online", "online-at": "2026-11-28 19:48:54Z"}]
+online:
+  description: How many of RV(nodes) are online.
+  type: int
+  returned: always
+  sample: 2
+status:
+  description: Status of O(node_id); null when the SuperLink does not know it or O(node_id) is not set.
+  type: str
+  returned: always
+  sample: online
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.opennebula.flower.plugins.module_utils._flwr import FlwrError, cli_for, superlink_argument_spec
+from ansible_collections.opennebula.flower.plugins.module_utils._flwr_registration import node_status
+
+
+def main():
+    argument_spec = superlink_argument_spec()
+    argument_spec.update(node_id=dict(type="int"))
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    node_id = module.params["node_id"]
+    try:
+        with cli_for(module) as cli:
+            nodes = cli.list_nodes()
+    except FlwrError as err:
+        module.fail_json(msg="cannot list the SuperNodes of %s: %s" % (module.params["superlink"], err.message))
+    status = None
+    if node_id is not None:
+        status = node_status(nodes, node_id)
+        nodes = [node for node in nodes if str(node.get("node-id")) == str(node_id)]
+    online = sum(1 for node in nodes if node.get("status") == "online")
+    module.exit_json(changed=False, nodes=nodes, online=online, status=status)
+
+
+if __name__ == "__main__":
+    main()
