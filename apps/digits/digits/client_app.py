@@ -19,7 +19,7 @@ def _model_and_data(msg: Message, context: Context):
 
 @app.train()
 def train(msg: Message, context: Context) -> Message:
-    model, (x_train, y_train, _, _) = _model_and_data(msg, context)
+    model, (x_train, y_train, _x_test, _y_test) = _model_and_data(msg, context)
     task.fit(model, x_train, y_train)
     loss, accuracy = task.evaluate(model, x_train, y_train)
     metrics = MetricRecord({"train_loss": loss, "train_accuracy": accuracy, "num-examples": len(x_train)})
@@ -29,7 +29,7 @@ def train(msg: Message, context: Context) -> Message:
 
 @app.evaluate()
 def evaluate(msg: Message, context: Context) -> Message:
-    model, (_, _, x_test, y_test) = _model_and_data(msg, context)
+    model, (_x_train, _y_train, x_test, y_test) = _model_and_data(msg, context)
     loss, accuracy = task.evaluate(model, x_test, y_test)
     metrics = MetricRecord({"eval_loss": loss, "eval_accuracy": accuracy, "num-examples": len(x_test)})
     return Message(content=RecordDict({"metrics": metrics}), reply_to=msg)

@@ -1,0 +1,93 @@
+"""Drives a local federation through the collection's playbooks, as `make demo` does, in its own directory."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+RECAP = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+
+
+class LocalFederation:
+    def __init__(self, version, port_base, supernodes=2):
+        self.version = version
+        self.port_base = port_base
+        self.supernodes = supernodes
+        # Must be traversable by the unprivileged service user, which pytest's 0700 tmp dirs are not.
+        self.root = Path(tempfile.mkdtemp(prefix="flower-e2e-%s-" % version))
+        self.root.chmod(0o755)
+
+    @property
+    def env(self):
+        env = dict(os.environ)
+        env.update(FLOWER_LOCAL_ROOT=str(self.root), ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
+                   FLWR_TELEMETRY_ENABLED="0", FLWR_DISABLE_UPDATE_CHECK="1", ANSIBLE_NOCOLOR="1",
+                   PATH="%s:%s" % (BIN, env.get("PATH", "")))
+        return env
+
+    def playbook(self, playbook, *extra, check=True):
+        cmd = [str(BIN / "ansible-playbook"), "-i", str(REPO / "inventories/local/hosts.yml"), playbook,
+               "-e", "flower_version=%s" % self.version, "-e", "flower_local_port_base=%d" % self.port_base,
+               "-e", "flower_local_supernodes=%d" % self.supernodes] + list(extra)
+        proc = subprocess.run(cmd, cwd=REPO, env=self.env, capture_output=True, text=True, timeout=1800, check=False)
+        if check and proc.returncode != 0:
+            raise AssertionError("%s failed (rc=%d):\n%s\n%s"
+                                 % (playbook, proc.returncode, proc.stdout[-6000:], proc.stderr[-3000:]))
+        return proc
+
+    @staticmethod
+    def recap(output):
+        """{host: {'ok': n, 'changed': n, 'failed': n}} from a PLAY RECAP."""
+        return {host: dict(ok=int(ok), changed=int(changed), unreachable=int(unr), failed=int(failed))
+                for host, ok, changed, unr, failed in RECAP.findall(output)}
+
+    # Paths the local inventory lays out.
+    @property
+    def venv(self):
+        return self.root / ("venv-flwr-%s" % self.version)
+
+    @property
+    def superlink_home(self):
+        return self.root / "superlink/home"
+
+    @property
+    def ca_file(self):
+        return self.root / "superlink/etc/tls/ca.crt"
+
+    @property
+    def fleet_address(self):
+        return "127.0.0.1:%d" % (self.port_base + 2)
+
+    @property
+    def control_address(self):
+        return "127.0.0.1:%d" % (self.port_base + (2 if self.version.startswith("1.42") else 3))
+
+    def last_run(self):
+        record = json.loads((self.superlink_home / "last-run.json").read_text())
+        run_dir = self.superlink_home / "runs" / str(record["run_id"])
+        return record["run_id"], json.loads((run_dir / "metrics.json").read_text()), run_dir
+
+    def flwr(self, *args, insecure=False):
+        """Run the federation's flwr CLI against its SuperLink with a throw-away config; return the JSON."""
+        home = Path(tempfile.mkdtemp(prefix="flwr-cli-"))
+        try:
+            trust = "insecure = true" if insecure else 'root-certificates = "%s"' % self.ca_file
+            (home / "config.toml").write_text('[superlink]\ndefault = "t"\n[superlink.t]\naddress = "%s"\n%s\n'
+                                              % (self.control_address, trust))
+            env = dict(self.env, FLWR_HOME=str(home))
+            proc = subprocess.run([str(self.venv / "bin/flwr")] + list(args) + ["t", "--format", "json"],
+                                  env=env, capture_output=True, text=True, timeout=120, check=False)
+            return json.loads(proc.stdout[proc.stdout.index("{"):])
+        finally:
+            shutil.rmtree(home, ignore_errors=True)
+
+    def destroy(self):
+        self.playbook("playbooks/teardown.yml", "-e", "flower_teardown_purge=true", check=False)
+        subprocess.run(["pkill", "-f", str(self.root)], check=False)
+        shutil.rmtree(self.root, ignore_errors=True)

@@ -1,0 +1,111 @@
+"""End to end: the playbooks deploy a real local federation (TLS + SuperNode auth) on both Flower layouts."""
+
+import subprocess
+import urllib.error
+import urllib.request
+
+import pytest
+
+from tests.e2e.federation import REPO, LocalFederation
+
+pytestmark = pytest.mark.e2e
+
+VERSIONS = {"1.42.0": 19400, "1.31.0": 19500}
+
+EVALUATE_MODEL = """
+import sys, numpy as np
+sys.path.insert(0, sys.argv[2])
+from digits import task
+params = np.load(sys.argv[1])
+model = task.new_model()
+task.set_params(model, [params["coef"], params["intercept"]])
+x_train, y_train, x_test, y_test = task.load_partition(0, 1)
+print(task.evaluate(model, x_test, y_test)[1])
+"""
+
+NEW_KEY = """
+import sys
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+key = ec.generate_private_key(ec.SECP384R1())
+open(sys.argv[1], "wb").write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
+                                                serialization.NoEncryption()))
+"""
+
+
+@pytest.fixture(scope="module", params=sorted(VERSIONS, reverse=True))
+def federation(request):
+    fed = LocalFederation(request.param, VERSIONS[request.param])
+    fed.first = fed.playbook("site.yml")
+    yield fed
+    fed.destroy()
+
+
+def test_first_run_trains_three_rounds_to_090(federation):
+    run_id, metrics, run_dir = federation.last_run()
+    assert [row["round"] for row in metrics["rounds"]] == [1, 2, 3]
+    assert metrics["rounds"][-1]["eval_accuracy"] >= 0.9
+    assert "Run %s finished:completed" % run_id in federation.first.stdout
+    # The model file is the trained model: it classifies the held-out digits on its own.
+    accuracy = subprocess.run(
+        [str(federation.venv / "bin/python"), "-c", EVALUATE_MODEL, str(run_dir / "model.npz"), str(REPO / "apps/digits")],
+        capture_output=True, text=True, check=True).stdout
+    assert float(accuracy) >= 0.9
+
+
+def test_both_supernodes_are_online_with_registered_keys(federation):
+    nodes = federation.flwr("supernode", "list")["nodes"]
+    assert sorted(node["status"] for node in nodes) == ["online", "online"]
+
+
+def test_second_run_changes_nothing_and_does_not_retrain(federation):
+    run_id, _, _ = federation.last_run()
+    second = federation.playbook("site.yml")
+    recap = federation.recap(second.stdout)
+    assert set(recap) >= {"superlink", "supernode1", "supernode2"}
+    assert all(host["changed"] == 0 and host["failed"] == 0 for host in recap.values()), recap
+    assert federation.last_run()[0] == run_id
+    assert "recorded run, not retrained" in second.stdout
+
+
+def test_plaintext_client_is_refused(federation):
+    answer = federation.flwr("supernode", "list", insecure=True)
+    assert answer["success"] is False
+    if federation.version.startswith("1.42"):
+        with pytest.raises((urllib.error.URLError, ConnectionError)):
+            urllib.request.urlopen("http://%s/health" % federation.fleet_address, timeout=10)
+
+
+def test_supernode_with_unregistered_key_cannot_join(federation, tmp_path):
+    key = tmp_path / "rogue.key"
+    subprocess.run([str(federation.venv / "bin/python"), "-c", NEW_KEY, str(key)], check=True)
+    own_api = (["--host", "127.0.0.1", "--port", str(federation.port_base + 50)]
+               if federation.version.startswith("1.42")
+               else ["--clientappio-api-address", "127.0.0.1:%d" % (federation.port_base + 50)])
+    cmd = [str(federation.venv / "bin/flower-supernode"), "--superlink", federation.fleet_address,
+           "--root-certificates", str(federation.ca_file), "--auth-supernode-private-key", str(key)] + own_api
+    env = dict(federation.env, FLWR_HOME=str(tmp_path))
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        proc.wait(timeout=90)
+    except subprocess.TimeoutExpired:
+        pass
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        output = proc.communicate()[0]
+    assert proc.returncode != 0, output
+    nodes = federation.flwr("supernode", "list")["nodes"]
+    assert sum(node["status"] == "online" for node in nodes) == 2
+
+
+def test_unsupported_version_fails_before_anything_changes():
+    fed = LocalFederation("9.9.9", 19600)
+    try:
+        proc = fed.playbook("site.yml", check=False)
+        assert proc.returncode != 0
+        assert "flower_version=9.9.9 is not a supported Flower release" in proc.stdout
+        assert "1.42.x" in proc.stdout and "1.31.x" in proc.stdout
+        assert list(fed.root.iterdir()) == []
+    finally:
+        fed.destroy()
