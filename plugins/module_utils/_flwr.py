@@ -160,7 +160,11 @@ def toml_value(value):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(value)
-    return json.dumps(str(value))
+    value = str(value)
+    # flwr splits the string with "[^"]*" | '[^']*', so a value holding '"' needs a TOML literal string.
+    if '"' in value and "'" not in value and "\n" not in value:
+        return "'%s'" % value
+    return json.dumps(value)
 
 
 def superlink_argument_spec():

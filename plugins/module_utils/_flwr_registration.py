@@ -135,18 +135,22 @@ class Registration(object):
         node_id = known_id if node_id is None else node_id
         if node_id is None:
             return False, None
-        if status is None:
+        if status is None or str(node_id) != str(known_id):
             status = node_status(self.cli.list_nodes(), node_id)
-        if status in (None, "unregistered"):
-            if not check_mode:
+        if status is None:
+            # The SuperLink does not know the node (e.g. its state was reset): forget the stale entry.
+            if not check_mode and known_id is not None and str(node_id) == str(known_id):
                 self.registry.remove(self.fingerprint)
+            return False, node_id
+        if status == "unregistered":
             return False, node_id
         if not check_mode:
             try:
                 self.cli.unregister_node(node_id)
             except FlwrError as err:
                 raise RegistrationError("unregistering node %s failed: %s" % (node_id, err.message))
-            self.registry.remove(self.fingerprint)
+            # Keep the entry: the SuperLink now reports the node 'unregistered', which is how a later
+            # state=present learns that this key can never be registered again.
         return True, node_id
 
     def _register(self):

@@ -102,10 +102,12 @@ def wait_for_run(cli, run_id, timeout, poll_interval, sleep=time.sleep, clock=ti
                 raise RunError("run %s ended %s: %s" % (run_id, status, run.get("status-details")),
                                run=run, log=cli.run_log(run_id))
             return run
-        if clock() + interval > deadline:
+        remaining = deadline - clock()
+        if remaining <= 0:
             raise RunError("run %s still %s after %s s (timeout)" % (run_id, status, timeout),
                            run=run, log=cli.run_log(run_id))
-        sleep(interval)
+        # Never sleep past the deadline, and poll once more at it.
+        sleep(min(interval, remaining))
         interval = min(interval * 1.5, poll_interval * 4)
 
 

@@ -163,7 +163,10 @@ def main():
             if run is not None:
                 module.exit_json(changed=False, reused=True, **summarize(run))
             if module.check_mode:
-                module.exit_json(changed=True, reused=False, run_id=None, status=None)
+                predicted = dict(changed=True, reused=False, run_id=None, status=None)
+                if module._diff:
+                    predicted["diff"] = dict(before=before, after=dict(run_id=None, fingerprint=fingerprint))
+                module.exit_json(**predicted)
             submitted = cli.submit_run(params["app"], params["run_config"])
             run_id = int(submitted["run-id"])
             run = cli.get_run(run_id)

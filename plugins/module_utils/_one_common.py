@@ -1,0 +1,203 @@
+# -*- coding: utf-8 -*-
+# Copyright: opennebula.flower contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""Connection options shared by the oned/OneFlow modules, and the clients built from them.
+
+Environment fallbacks (for AWX credential types): ``ONE_URL``, ``ONE_USERNAME``, ``ONE_PASSWORD``,
+``ONEFLOW_URL`` (plus ``ONEFLOW_USERNAME``/``ONEFLOW_PASSWORD``), and the ``user:password`` file named by
+``ONE_AUTH`` (default ``~/.one/one_auth``) when no username/password is given.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import os
+from urllib.parse import urlsplit, urlunsplit
+
+from ansible.module_utils.basic import env_fallback
+
+from ansible_collections.opennebula.flower.plugins.module_utils._http import (
+    APIError, AuthenticationError, HTTPClient, RetryPolicy,
+)
+from ansible_collections.opennebula.flower.plugins.module_utils._one_xmlrpc import OneXMLRPCClient
+from ansible_collections.opennebula.flower.plugins.module_utils._onegate import (
+    DEFAULT_ONE_ENV, OneGateClient, OneGateConfigError, onegate_headers, resolve_credentials,
+)
+from ansible_collections.opennebula.flower.plugins.module_utils._waiter import Waiter
+from ansible_collections.opennebula.flower.plugins.module_utils._oneflow import (
+    SCHEMAS, OneFlowClient, schema_for_version,
+)
+
+XMLRPC_PORT = 2633
+ONEFLOW_PORT = 2474
+
+
+def one_argument_spec():
+    return dict(
+        api_url=dict(type='str', fallback=(env_fallback, ['ONE_URL', 'ONE_XMLRPC'])),
+        api_username=dict(type='str', fallback=(env_fallback, ['ONE_USERNAME', 'ONEFLOW_USERNAME'])),
+        api_password=dict(type='str', no_log=True, fallback=(env_fallback, ['ONE_PASSWORD', 'ONEFLOW_PASSWORD'])),
+        oneflow_url=dict(type='str', fallback=(env_fallback, ['ONEFLOW_URL'])),
+        validate_certs=dict(type='bool', default=True),
+        ca_path=dict(type='path'),
+        api_timeout=dict(type='int', default=30),
+        api_retries=dict(type='int', default=3),
+    )
+
+
+def wait_argument_spec(default_timeout=600):
+    return dict(
+        wait=dict(type='bool', default=True),
+        wait_timeout=dict(type='int', default=default_timeout),
+        poll_interval=dict(type='float', default=2.0),
+        max_poll_interval=dict(type='float', default=30.0),
+    )
+
+
+def wait_options(params):
+    """Keyword arguments for Waiter.wait from the wait options."""
+    return dict(timeout=params['wait_timeout'], delay=params['poll_interval'],
+                max_delay=max(params['max_poll_interval'], params['poll_interval']))
+
+
+def onegate_argument_spec():
+    return dict(
+        onegate_endpoint=dict(type='str'),
+        vm_id=dict(type='int'),
+        token=dict(type='str', no_log=True),
+        one_env_path=dict(type='path', default=DEFAULT_ONE_ENV),
+        validate_certs=dict(type='bool', default=True),
+        ca_path=dict(type='path'),
+        api_timeout=dict(type='int', default=30),
+    )
+
+
+def onegate_client(params, reader=None, retry=None):
+    """A OneGateClient from the onegate options; raises OneGateConfigError when settings are missing."""
+    endpoint, vmid, token = resolve_credentials(params.get('onegate_endpoint'), params.get('vm_id'),
+                                                params.get('token'), params.get('one_env_path') or DEFAULT_ONE_ENV,
+                                                reader=reader)
+    http = HTTPClient(endpoint, headers=onegate_headers(vmid, token), validate_certs=params.get('validate_certs', True),
+                      ca_path=params.get('ca_path'), timeout=params.get('api_timeout') or 30, retry=retry)
+    return OneGateClient(http, vmid)
+
+
+def connect_onegate(module):
+    try:
+        return onegate_client(module.params)
+    except OneGateConfigError as exc:
+        module.fail_json(msg=str(exc))
+
+
+def new_waiter():
+    return Waiter()
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def read_auth_file(environ=None):
+    """(user, password) from the file named by ONE_AUTH, else ~/.one/one_auth; (None, None) if absent."""
+    environ = os.environ if environ is None else environ
+    home = environ.get('HOME') or os.path.expanduser('~')
+    path = environ.get('ONE_AUTH') or os.path.join(home, '.one', 'one_auth')
+    try:
+        with open(path) as f:
+            line = f.readline().strip()
+    except (IOError, OSError):
+        return None, None
+    if ':' not in line:
+        raise ConfigError('%s must hold "user:password" on its first line' % path)
+    user, password = line.split(':', 1)
+    return user, password
+
+
+def resolve_auth(username, password, environ=None):
+    if username is None or password is None:
+        file_user, file_password = read_auth_file(environ)
+        if username is None:
+            username = file_user
+        if password is None and (file_user is None or file_user == username):
+            password = file_password
+    if not username or password is None:
+        raise ConfigError('no OpenNebula credentials: set api_username/api_password, ONE_USERNAME/ONE_PASSWORD '
+                          'or a ONE_AUTH file')
+    return username, password
+
+
+def derive_url(url, port, path=''):
+    """Same scheme and host as ``url`` on another port (OneFlow beside oned, or the reverse)."""
+    parts = urlsplit(url)
+    host = parts.hostname or 'localhost'
+    if ':' in host:
+        host = '[%s]' % host
+    return urlunsplit((parts.scheme or 'http', '%s:%d' % (host, port), path, '', ''))
+
+
+def endpoints(api_url, oneflow_url):
+    if not api_url and not oneflow_url:
+        raise ConfigError('set api_url (ONE_URL) or oneflow_url (ONEFLOW_URL)')
+    api_url = api_url or derive_url(oneflow_url, XMLRPC_PORT, '/RPC2')
+    oneflow_url = oneflow_url or derive_url(api_url, ONEFLOW_PORT)
+    return api_url, oneflow_url
+
+
+class OneConnection:
+    """Builds the oned and OneFlow clients from module or plugin options."""
+
+    def __init__(self, params, environ=None, retry=None):
+        self.api_url, self.oneflow_url = endpoints(params.get('api_url'), params.get('oneflow_url'))
+        self.username, self.password = resolve_auth(params.get('api_username'), params.get('api_password'),
+                                                    environ)
+        self.validate_certs = params.get('validate_certs', True)
+        self.ca_path = params.get('ca_path')
+        self.timeout = params.get('api_timeout') or 30
+        retries = params.get('api_retries')
+        self.retry = retry or RetryPolicy(retries=3 if retries is None else retries)
+        self._xmlrpc = None
+        self._oneflow = None
+
+    def xmlrpc(self):
+        if self._xmlrpc is None:
+            self._xmlrpc = OneXMLRPCClient(self.api_url, self.username, self.password, self.validate_certs,
+                                           self.ca_path, self.timeout, self.retry)
+        return self._xmlrpc
+
+    def oneflow(self):
+        if self._oneflow is None:
+            http = HTTPClient(self.oneflow_url, self.username, self.password, validate_certs=self.validate_certs,
+                              ca_path=self.ca_path, timeout=self.timeout, retry=self.retry)
+            self._oneflow = OneFlowClient(http)
+        return self._oneflow
+
+    def schema(self, requested='auto'):
+        """The OneFlow schema: given explicitly, or read from ``one.system.version``."""
+        if requested in SCHEMAS:
+            return requested
+        return schema_for_version(self.xmlrpc().version())
+
+
+def connect(module):
+    try:
+        return OneConnection(module.params)
+    except ConfigError as exc:
+        module.fail_json(msg=str(exc))
+
+
+def fail_api(module, exc, action, **extra):
+    """fail_json with the API's message, the HTTP status and the URL."""
+    if isinstance(exc, AuthenticationError):
+        hint = ' (check api_username/api_password)'
+    else:
+        hint = ''
+    details = dict(extra)
+    if isinstance(exc, APIError):
+        details.update(status=exc.status, url=exc.url)
+        code = getattr(exc, 'code', None)
+        if code is not None:
+            details['error_code'] = code
+        message = exc.message
+    else:
+        message = str(exc)
+    module.fail_json(msg='%s failed: %s%s' % (action, message, hint), **details)

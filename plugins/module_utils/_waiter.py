@@ -1,0 +1,130 @@
+# -*- coding: utf-8 -*-
+# Copyright: opennebula.flower contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""A table-driven waiter for OneFlow services, VMs and images.
+
+A table names the success, failure and transitional states (``fnmatch`` patterns are allowed, e.g.
+``ACTIVE/*_FAILURE``). The waiter polls with capped exponential backoff and jitter until a success state,
+fails fast on a failure state, and gives up after a timeout. ``sleep``, ``clock`` and ``rand`` are
+injectable so tests never wait for real.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import fnmatch
+import random
+import time
+
+
+class WaitError(Exception):
+    def __init__(self, message, state=None, resource=None):
+        super(WaitError, self).__init__(message)
+        self.message = message
+        self.state = state
+        self.resource = resource
+
+
+class WaitFailure(WaitError):
+    """The resource reached a failure state."""
+
+
+class WaitTimeout(WaitError):
+    """The timeout elapsed in a transitional state."""
+
+
+class StateTable:
+    """``unknown`` says what to do with a state that is in no list: 'fail' or 'retry'."""
+
+    def __init__(self, name, success, failure=(), transitional=(), unknown='fail'):
+        self.name = name
+        self.success = tuple(success)
+        self.failure = tuple(failure)
+        self.transitional = tuple(transitional)
+        self.unknown = unknown
+
+    @staticmethod
+    def _match(state, patterns):
+        return any(fnmatch.fnmatchcase(str(state), p) for p in patterns)
+
+    def classify(self, state):
+        """Return 'success', 'failure' or 'retry'. Failure patterns win over the others."""
+        if self._match(state, self.failure):
+            return 'failure'
+        if self._match(state, self.success):
+            return 'success'
+        if self._match(state, self.transitional):
+            return 'retry'
+        return 'failure' if self.unknown == 'fail' else 'retry'
+
+
+ABSENT = 'ABSENT'
+
+SERVICE_RUNNING = StateTable(
+    'OneFlow service running',
+    # COOLDOWN: the scaling is over and every VM is up; only the next scale must wait for it.
+    success=['RUNNING', 'COOLDOWN'],
+    failure=['FAILED_*', 'DONE', 'WARNING', 'HOLD', ABSENT, 'UNDEPLOYING*'],
+    transitional=['PENDING', 'DEPLOYING', 'DEPLOYING_NETS', 'SCALING'],
+)
+
+SERVICE_STABLE = StateTable(
+    'OneFlow service out of transient states',
+    success=['RUNNING', 'WARNING', 'FAILED_*', 'DONE', 'HOLD', ABSENT],
+    transitional=['PENDING', 'DEPLOYING', 'DEPLOYING_NETS', 'SCALING', 'COOLDOWN', 'UNDEPLOYING*'],
+)
+
+SERVICE_ABSENT = StateTable(
+    'OneFlow service deleted',
+    success=[ABSENT, 'DONE'],
+    failure=['FAILED_UNDEPLOYING*'],
+    transitional=['*'],
+)
+
+IMAGE_READY = StateTable(
+    'image ready',
+    success=['READY', 'USED', 'USED_PERS'],
+    failure=['ERROR', 'DELETE', ABSENT],
+    transitional=['INIT', 'LOCKED', 'CLONE', 'LOCKED_USED', 'LOCKED_USED_PERS'],
+)
+
+VM_RUNNING = StateTable(
+    'VM running',
+    success=['ACTIVE/RUNNING'],
+    failure=['*_FAILURE', '*/*_FAILURE', 'DONE*', 'FAILED*', ABSENT],
+    transitional=['INIT*', 'PENDING*', 'HOLD*', 'ACTIVE/*', 'CLONING*'],
+)
+
+
+class Waiter:
+    def __init__(self, sleep=time.sleep, clock=time.monotonic, rand=random.random):
+        self.sleep = sleep
+        self.clock = clock
+        self.rand = rand
+
+    def wait(self, fetch, state_of, table, timeout=600, delay=2.0, max_delay=30.0, backoff=1.5, describe=None):
+        """Poll ``fetch()`` until ``state_of(resource)`` is a success state of ``table``.
+
+        Returns the last resource. Raises WaitFailure or WaitTimeout; ``describe(resource)`` adds detail
+        (for example the OneFlow log) to their messages.
+        """
+        deadline = self.clock() + timeout
+        current = float(delay)
+        while True:
+            resource = fetch()
+            state = state_of(resource)
+            verdict = table.classify(state)
+            if verdict == 'success':
+                return resource
+            detail = describe(resource) if describe else ''
+            suffix = (': ' + detail) if detail else ''
+            if verdict == 'failure':
+                raise WaitFailure('%s: reached state %s%s' % (table.name, state, suffix), state, resource)
+            remaining = deadline - self.clock()
+            if remaining <= 0:
+                raise WaitTimeout('%s: timed out after %ss in state %s%s' % (table.name, timeout, state, suffix),
+                                  state, resource)
+            # Jitter in [0.75, 1.0] of the current step keeps many pollers from aligning.
+            step = current * (0.75 + 0.25 * self.rand())
+            self.sleep(min(step, remaining))
+            current = min(current * backoff, float(max_delay))

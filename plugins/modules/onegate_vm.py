@@ -1,0 +1,121 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: opennebula.flower contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: onegate_vm
+short_description: Publish or erase attributes of the calling VM through OneGate
+version_added: 1.0.0
+description:
+  - Runs inside an OpenNebula VM and changes its USER_TEMPLATE through OneGate, so that OneFlow (C(READY=YES))
+    and peer VMs (C(GET /service?extended=true), C(GET /vms/<id>)) can read the values.
+  - Sends only the attributes whose value differs, as OpenNebula C(KEY=VALUE) template text (C(PUT /vm)); erases
+    with C(PUT /vm?type=2), one attribute at a time.
+  - Reads the OneGate endpoint, the VM id and the token from C(/var/run/one-context/one_env) unless they are given.
+  - OneGate refuses to change C(SERVICE_ID), C(ROLE_NAME) and C(SCHED_REQUIREMENTS) (HTTP 403).
+extends_documentation_fragment:
+  - opennebula.flower._opennebula.onegate
+attributes:
+  check_mode:
+    support: full
+    description: Predicts C(changed) exactly.
+  diff_mode:
+    support: full
+    description: Returns the changed attributes before and after.
+  idempotent:
+    support: full
+    description: Values are compared as text; equal values are not sent again.
+options:
+  state:
+    description:
+      - V(present) publishes O(attributes); V(absent) erases O(names).
+    type: str
+    choices: [present, absent]
+    default: present
+  attributes:
+    description:
+      - Attributes to publish. Values are sent as text (booleans as C(YES)/C(NO)) and cannot contain line breaks.
+    type: dict
+  names:
+    description:
+      - Attribute names to erase with O(state=absent).
+    type: list
+    elements: str
+requirements:
+  - python >= 3.8
+author:
+  - opennebula.flower contributors (@OpenNebula)
+'''
+
+EXAMPLES = r'''
+- name: Publish the SuperLink endpoint and report readiness
+  opennebula.flower.onegate_vm:
+    attributes:
+      FL_ENDPOINT: "{{ ansible_default_ipv4.address }}:9092"
+      READY: "YES"
+
+- name: Erase a stale attribute
+  opennebula.flower.onegate_vm:
+    state: absent
+    names: [FL_ENDPOINT]
+'''
+
+RETURN = r'''
+vm:
+  description: The VM document returned by C(GET /vm) after the change.
+  type: dict
+  returned: success
+  sample:
+    VM:
+      ID: "12"
+      NAME: supernode_0_(service_5)
+      STATE: "3"
+      LCM_STATE: "3"
+      USER_TEMPLATE: {"FL_ENDPOINT": "10.0.0.12:9092", "READY": "YES", "ROLE_NAME": "supernode", "SERVICE_ID": "5"}
+      TEMPLATE: {"NIC": [{"IP": "10.0.0.12", "NETWORK": "private"}], "NIC_ALIAS": []}
+user_template:
+  description: The VM's USER_TEMPLATE after the change.
+  type: dict
+  returned: success
+  sample: {"FL_ENDPOINT": "10.0.0.12:9092", "READY": "YES"}
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.opennebula.flower.plugins.module_utils._http import APIError
+from ansible_collections.opennebula.flower.plugins.module_utils._one_common import (
+    connect_onegate, fail_api, onegate_argument_spec,
+)
+from ansible_collections.opennebula.flower.plugins.module_utils._onegate import ensure_vm_attributes, user_template
+
+
+def main():
+    argument_spec = onegate_argument_spec()
+    argument_spec.update(
+        state=dict(type='str', choices=['present', 'absent'], default='present'),
+        attributes=dict(type='dict'),
+        names=dict(type='list', elements='str'),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
+                           required_if=[('state', 'present', ['attributes']), ('state', 'absent', ['names'])])
+    client = connect_onegate(module)
+    p = module.params
+    try:
+        result = ensure_vm_attributes(client, p['state'], p['attributes'], p['names'], module.check_mode)
+    except APIError as exc:
+        fail_api(module, exc, 'OneGate update of VM %s' % client.vmid)
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+    diff = result.pop('diff')
+    if module._diff:
+        result['diff'] = diff
+    module.exit_json(user_template=user_template(result['vm']), **result)
+
+
+if __name__ == '__main__':
+    main()

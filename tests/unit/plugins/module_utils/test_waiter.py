@@ -1,0 +1,102 @@
+# -*- coding: utf-8 -*-
+# Copyright: opennebula.flower contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""_waiter: state tables, fail fast, timeout and backoff on an injected clock."""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.opennebula.flower.plugins.module_utils._waiter import (
+    IMAGE_READY, SERVICE_ABSENT, SERVICE_RUNNING, VM_RUNNING, StateTable, Waiter, WaitFailure, WaitTimeout,
+)
+
+
+class FakeTime:
+    def __init__(self):
+        self.now = 0.0
+        self.sleeps = []
+
+    def clock(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def _waiter(t, rand=1.0):
+    return Waiter(sleep=t.sleep, clock=t.clock, rand=lambda: rand)
+
+
+def _sequence(states):
+    it = iter(states)
+    last = [None]
+
+    def fetch():
+        try:
+            last[0] = next(it)
+        except StopIteration:
+            pass
+        return {'state': last[0]}
+    return fetch
+
+
+def test_success_after_transitional_states_with_capped_backoff():
+    t = FakeTime()
+    fetch = _sequence(['PENDING', 'DEPLOYING_NETS', 'DEPLOYING', 'DEPLOYING', 'DEPLOYING', 'RUNNING'])
+    result = _waiter(t).wait(fetch, lambda r: r['state'], SERVICE_RUNNING, timeout=100, delay=1, max_delay=3,
+                             backoff=2)
+    assert result == {'state': 'RUNNING'}
+    assert t.sleeps == [1, 2, 3, 3, 3]
+
+
+def test_jitter_shortens_the_delay_by_at_most_a_quarter():
+    t = FakeTime()
+    _waiter(t, rand=0.0).wait(_sequence(['LOCKED', 'READY']), lambda r: r['state'], IMAGE_READY, delay=4)
+    assert t.sleeps == [3.0]
+
+
+def test_failure_state_fails_fast_with_detail():
+    t = FakeTime()
+    fetch = _sequence(['DEPLOYING', 'FAILED_DEPLOYING'])
+    with pytest.raises(WaitFailure) as info:
+        _waiter(t).wait(fetch, lambda r: r['state'], SERVICE_RUNNING, describe=lambda r: 'log: VM 3 BOOT_FAILURE')
+    assert info.value.state == 'FAILED_DEPLOYING'
+    assert 'FAILED_DEPLOYING' in info.value.message and 'BOOT_FAILURE' in info.value.message
+    assert len(t.sleeps) == 1
+
+
+def test_timeout_never_sleeps_past_the_deadline():
+    t = FakeTime()
+    with pytest.raises(WaitTimeout) as info:
+        _waiter(t).wait(_sequence(['LOCKED']), lambda r: r['state'], IMAGE_READY, timeout=10, delay=4, backoff=1)
+    assert info.value.state == 'LOCKED'
+    assert t.sleeps == [4, 4, 2] and t.now == 10
+
+
+def test_unknown_state_fails_unless_table_retries():
+    t = FakeTime()
+    with pytest.raises(WaitFailure):
+        _waiter(t).wait(_sequence(['WEIRD']), lambda r: r['state'], SERVICE_RUNNING)
+    table = StateTable('x', success=['OK'], unknown='retry')
+    assert _waiter(t).wait(_sequence(['WEIRD', 'OK']), lambda r: r['state'], table) == {'state': 'OK'}
+
+
+@pytest.mark.parametrize('state,verdict', [
+    ('ACTIVE/RUNNING', 'success'), ('ACTIVE/BOOT', 'retry'), ('PENDING', 'retry'),
+    ('ACTIVE/BOOT_FAILURE', 'failure'), ('ACTIVE/PROLOG_FAILURE', 'failure'), ('DONE', 'failure'),
+])
+def test_vm_table_patterns(state, verdict):
+    assert VM_RUNNING.classify(state) == verdict
+
+
+def test_service_tables():
+    assert SERVICE_RUNNING.classify('COOLDOWN') == 'success'
+    assert SERVICE_RUNNING.classify('SCALING') == 'retry'
+    assert SERVICE_RUNNING.classify('WARNING') == 'failure'
+    assert SERVICE_ABSENT.classify('UNDEPLOYING') == 'retry'
+    assert SERVICE_ABSENT.classify('ABSENT') == 'success'
+    assert SERVICE_ABSENT.classify('FAILED_UNDEPLOYING') == 'failure'
+    assert IMAGE_READY.classify('ERROR') == 'failure'
