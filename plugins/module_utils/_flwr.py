@@ -17,6 +17,7 @@ __metaclass__ = type
 import json
 import os
 import shutil
+import subprocess
 import tempfile
 
 CONNECTION_NAME = "target"
@@ -141,6 +142,17 @@ class FlwrCli(object):
             if str(run.get("run-id")) == str(run_id):
                 return run
         raise FlwrError("run %s is not known to the SuperLink" % run_id)
+
+    def follow_run(self, run_id, timeout):
+        """Stream the run's log until the SuperLink ends the stream (the run finished, or the connection broke)
+        or ``timeout`` passes. Waiting on the stream wastes no time between polls; callers still confirm the
+        status, since a stream also ends when the SuperLink goes away."""
+        env = dict(os.environ, **self._env())
+        try:
+            subprocess.run([self.flwr, "log", str(run_id), CONNECTION_NAME, "--stream"], env=env, timeout=timeout,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        except subprocess.TimeoutExpired:
+            pass
 
     def run_log(self, run_id):
         rc, stdout, stderr = self.raw(["log", str(run_id), CONNECTION_NAME, "--show"])

@@ -128,7 +128,8 @@ class Registration(object):
             # Registered by someone who kept no record here: present, node id unknown.
             return False, None, "registered"
         self.registry.put(self.fingerprint, node_id)
-        return True, node_id, node_status(self.cli.list_nodes(), node_id)
+        # A key registered just now belongs to a node that has not connected yet.
+        return True, node_id, "registered"
 
     def ensure_absent(self, check_mode, node_id=None):
         known_id, status = self.current()

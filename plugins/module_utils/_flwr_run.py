@@ -90,9 +90,12 @@ def previous_run(cli, record, fingerprint):
     return run if run.get("status") == COMPLETED else None
 
 
-def wait_for_run(cli, run_id, timeout, poll_interval, sleep=time.sleep, clock=time.monotonic):
-    """Poll until the run is ``finished:*``; back off up to 4x the poll interval. Returns the run."""
+def wait_for_run(cli, run_id, timeout, poll_interval, sleep=time.sleep, clock=time.monotonic, follow=True):
+    """Wait until the run is ``finished:*`` and return it: follow its log stream, then poll (backing off up to 4x
+    the poll interval) until the status says so."""
     deadline = clock() + timeout
+    if follow:
+        cli.follow_run(run_id, timeout)
     interval = poll_interval
     while True:
         run = cli.get_run(run_id)

@@ -61,8 +61,8 @@ def xml_to_hash(text):
 def _type_name(value):
     if value is None:
         return "null"
-    return {bool: "bool", int: "int", float: "float", str: "str", list: "list", dict: "dict"}.get(type(value),
-                                                                                                   type(value).__name__)
+    names = {bool: "bool", int: "int", float: "float", str: "str", list: "list", dict: "dict"}
+    return names.get(type(value), type(value).__name__)
 
 
 def compare_shapes(recorded, actual, path=""):
@@ -212,7 +212,7 @@ class Replayer:
             self._learn_registration_time(exchange, response)
         if self.is_poll(exchange):
             wanted = self.signature(exchange, exchange)
-            for _ in range(POLL_MAX_TRIES):
+            for _try in range(POLL_MAX_TRIES):
                 if self.signature(exchange, response) == wanted:
                     break
                 self.sim.advance(POLL_STEP_SECONDS)

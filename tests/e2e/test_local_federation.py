@@ -98,14 +98,3 @@ def test_supernode_with_unregistered_key_cannot_join(federation, tmp_path):
     nodes = federation.flwr("supernode", "list")["nodes"]
     assert sum(node["status"] == "online" for node in nodes) == 2
 
-
-def test_unsupported_version_fails_before_anything_changes():
-    fed = LocalFederation("9.9.9", 19600)
-    try:
-        proc = fed.playbook("site.yml", check=False)
-        assert proc.returncode != 0
-        assert "flower_version=9.9.9 is not a supported Flower release" in proc.stdout
-        assert "1.42.x" in proc.stdout and "1.31.x" in proc.stdout
-        assert list(fed.root.iterdir()) == []
-    finally:
-        fed.destroy()

@@ -65,7 +65,7 @@ class Scheduler:
         (STIME, log timestamps) is the simulated moment it happened, not the moment we noticed."""
         ran = 0
         while self._queue and self._queue[0][0] <= self.clock.now():
-            due, _, action = heapq.heappop(self._queue)
+            due, _seq, action = heapq.heappop(self._queue)
             self._running_at = due
             try:
                 action(due)

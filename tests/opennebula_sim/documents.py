@@ -184,10 +184,9 @@ def vm_short(v):
     for key in ("CPU", "MEMORY", "VCPU"):
         if key in v.template:
             short_template.add(key, v.template.get(key))
-    disks = [parent("DISK", *[cd(k, d.get(k, "")) for k in ("DISK_ID", "DATASTORE", "DATASTORE_ID", "IMAGE",
-                                                             "IMAGE_ID", "SIZE", "TYPE", "CLONE", "CLONE_TARGET",
-                                                             "LN_TARGET", "DISK_SNAPSHOT_TOTAL_SIZE")])
-             for d in v.template.get_all("DISK")]
+    disk_keys = ("DISK_ID", "DATASTORE", "DATASTORE_ID", "IMAGE", "IMAGE_ID", "SIZE", "TYPE", "CLONE", "CLONE_TARGET",
+                 "LN_TARGET", "DISK_SNAPSHOT_TOTAL_SIZE")
+    disks = [parent("DISK", *[cd(k, d.get(k, "")) for k in disk_keys]) for d in v.template.get_all("DISK")]
     nics = [parent("NIC", *[cd(k, n.get(k, "")) for k in ("IP", "MAC", "NETWORK", "NETWORK_ID", "NIC_ID",
                                                           "SECURITY_GROUPS")])
             for n in v.template.get_all("NIC")]

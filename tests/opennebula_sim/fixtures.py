@@ -1,6 +1,8 @@
 """pytest fixtures. In a test directory's conftest.py:
 
-    from tests.opennebula_sim.fixtures import one_sim, one_sim6  # noqa: F401
+    from tests.opennebula_sim.fixtures import one_sim, one_sim6
+
+    __all__ = ["one_sim", "one_sim6"]  # deliberate re-exports, so linters see them as used
 
 (or `pytest_plugins = ["tests.opennebula_sim.fixtures"]` in a conftest pytest treats as
 initial, i.e. one in a directory given on the command line)."""

@@ -396,7 +396,7 @@ class OneFlow:
                 contents[key] = value
 
     def _create_vms(self, doc, role, count, when):
-        for _ in range(max(0, count)):
+        for _vm in range(max(0, count)):
             number = role.get("last_vmname", 0)
             name = "%s_%d_(service_%d)" % (role["name"], number, doc.id)
             try:

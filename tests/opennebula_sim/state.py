@@ -67,7 +67,7 @@ class Users:
         self.by_id = {0: User(0, username, password)}
 
     def authenticate(self, session):
-        name, _, password = (session or "").partition(":")
+        name, _sep, password = (session or "").partition(":")
         for user in self.by_id.values():
             if user.name == name and secrets.compare_digest(user.password, password):
                 return user

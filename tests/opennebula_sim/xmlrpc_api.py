@@ -62,7 +62,7 @@ class XmlRpcApi:
             "one.zone.info": self.zone_info,
             "one.marketpool.info": lambda: self._pool("MARKETPLACE_POOL", docs.marketplace,
                                                       sorted(self.pools("market").values(), key=lambda m: -m.id)),
-            "one.market.enable": lambda oid, enable: self.state.market_enable(oid, enable),
+            "one.market.enable": self.state.market_enable,
             "one.datastorepool.info": self.datastorepool_info,
             "one.datastore.info": lambda oid, *_: to_xml(docs.datastore(self.state.get("datastore", oid))),
             "one.datastore.update": lambda oid, tmpl, kind=0: self.state.datastore_update(oid, tmpl, kind == 1),
@@ -133,7 +133,9 @@ class XmlRpcApi:
 
     def datastorepool_info(self):
         stores = sorted(self.pools("datastore").values(), key=lambda d: -d.id)
-        images = lambda ds: sorted(i.id for i in self.pools("image").values() if i.datastore is ds)
+
+        def images(ds):
+            return sorted(i.id for i in self.pools("image").values() if i.datastore is ds)
         return to_xml(docs.pool("DATASTORE_POOL", [docs.datastore(d, images(d)) for d in stores]))
 
     def _host_doc(self, host):

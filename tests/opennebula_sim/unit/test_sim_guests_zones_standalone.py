@@ -42,7 +42,7 @@ def test_boot_hook_receives_context_and_replaces_the_simulated_guest(one_sim):
     one_sim.on_vm_boot(guest)
     sid = running_service(one_sim)
     ids = [n["deploy_id"] for r in one_sim.service(sid)["roles"] for n in r["nodes"]]
-    assert sorted(v for v, _ in booted) == sorted(ids)
+    assert sorted(vm_id for vm_id, _token in booted) == sorted(ids)
     assert all(token == one_sim.vm(v).token for v, token in booted)
 
 

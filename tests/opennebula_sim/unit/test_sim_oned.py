@@ -66,7 +66,7 @@ def test_vm_state_machine_and_terminate(one_sim):
     template_id = one(one_sim, "one.template.allocate", VM_TEMPLATE % ready_image(one_sim))[1]
     vm_id = one(one_sim, "one.template.instantiate", template_id, "vm", False, "", False)[1]
     seen = []
-    for _ in range(4):
+    for _step in range(4):
         seen.append(vm_state(one_sim, vm_id))
         one_sim.advance(1)
     assert seen == [(1, 0), (3, 1), (3, 2), (3, 3)]

@@ -62,6 +62,10 @@ class ScriptedCli(object):
         self.details = details
         self.polls = 0
         self.logs = 0
+        self.followed = []
+
+    def follow_run(self, run_id, timeout):
+        self.followed.append((run_id, timeout, self.polls))
 
     def get_run(self, run_id):
         status = self.statuses[min(self.polls, len(self.statuses) - 1)]
@@ -177,6 +181,15 @@ def test_wait_returns_the_completed_run_and_backs_off_to_four_times_the_interval
     run = wait_for_run(cli, 7, timeout=600, poll_interval=2.0, sleep=t.sleep, clock=t.clock)
     assert run['status'] == COMPLETED and cli.polls == 9 and cli.logs == 0
     assert t.sleeps == [2.0, 3.0, 4.5, 6.75, 8.0, 8.0, 8.0, 8.0]
+
+
+def test_wait_follows_the_log_stream_before_the_first_poll():
+    t = FakeTime()
+    cli = ScriptedCli([COMPLETED])
+    wait_for_run(cli, 7, timeout=600, poll_interval=2.0, sleep=t.sleep, clock=t.clock)
+    assert cli.followed == [(7, 600, 0)]
+    wait_for_run(cli, 8, timeout=600, poll_interval=2.0, sleep=t.sleep, clock=t.clock, follow=False)
+    assert len(cli.followed) == 1
 
 
 def test_wait_on_an_already_finished_run_does_not_sleep():

@@ -210,8 +210,9 @@ def cmd_log(state, positionals, options):
     if run is None:
         sys.stderr.write('Run %s not found\n' % positionals[0])
         return 1
-    if not options.get('--show'):
-        raise Violation('flwr log without --show would stream forever')
+    if not options.get('--show') and not options.get('--stream'):
+        raise Violation('flwr log needs --show or --stream')
+    # --stream ends at once here, like a stream cut short: callers must still poll the run's status.
     for line in run['log']:
         print(line)
     return 0

@@ -90,7 +90,7 @@ def test_submits_waits_records_then_reuses(flower_run_, fake_flwr, app):
     assert result['network_traffic'] == {'inbound-bytes': 10, 'outbound-bytes': 20, 'total-bytes': 30}
     assert result['compute_time']['total-seconds'] == 3.0 and result['fab_hash']
     # submit, the status right after, then polls until finished:completed
-    assert fake_flwr.commands() == ['run', 'list', 'list', 'list']
+    assert fake_flwr.commands() == ['run', 'list', 'log', 'list', 'list']  # submit, status, follow the stream, polls
     fingerprint = run_fingerprint(str(app), RUN_CONFIG, fake_flwr.address)
     assert read_json(flower_run_.record) == {'fingerprint': fingerprint, 'run_id': result['run_id']}
     assert result['diff'] == {'before': {}, 'after': {'run_id': result['run_id'], 'fingerprint': fingerprint}}
