@@ -59,7 +59,7 @@ def test_both_supernodes_are_online_with_registered_keys(federation):
 
 
 def test_second_run_changes_nothing_and_does_not_retrain(federation):
-    run_id, _, _ = federation.last_run()
+    run_id = federation.last_run()[0]
     second = federation.playbook("site.yml")
     recap = federation.recap(second.stdout)
     assert set(recap) >= {"superlink", "supernode1", "supernode2"}
@@ -97,4 +97,3 @@ def test_supernode_with_unregistered_key_cannot_join(federation, tmp_path):
     assert proc.returncode != 0, output
     nodes = federation.flwr("supernode", "list")["nodes"]
     assert sum(node["status"] == "online" for node in nodes) == 2
-
