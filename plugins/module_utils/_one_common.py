@@ -19,7 +19,8 @@ from ansible.module_utils.basic import env_fallback
 from ansible_collections.opennebula.flower.plugins.module_utils._http import (
     APIError, AuthenticationError, HTTPClient, RetryPolicy,
 )
-from ansible_collections.opennebula.flower.plugins.module_utils._one_xmlrpc import OneXMLRPCClient
+from ansible_collections.opennebula.flower.plugins.module_utils._one_xmlrpc import (
+    OneNoExistsError, OneXMLRPCClient, vm_summary)
 from ansible_collections.opennebula.flower.plugins.module_utils._onegate import (
     DEFAULT_ONE_ENV, OneGateClient, OneGateConfigError, onegate_headers, resolve_credentials,
 )
@@ -163,6 +164,13 @@ class OneConnection:
             self._xmlrpc = OneXMLRPCClient(self.api_url, self.username, self.password, self.validate_certs,
                                            self.ca_path, self.timeout, self.retry)
         return self._xmlrpc
+
+    def vm_lookup(self, vm_id):
+        """A service VM's summary from oned (ids, state, IPs, USER_TEMPLATE); None once it is gone."""
+        try:
+            return vm_summary(self.xmlrpc().vm_info(vm_id))
+        except OneNoExistsError:
+            return None
 
     def oneflow(self):
         if self._oneflow is None:

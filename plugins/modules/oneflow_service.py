@@ -184,7 +184,6 @@ from ansible_collections.opennebula.flower.plugins.module_utils._http import API
 from ansible_collections.opennebula.flower.plugins.module_utils._one_common import (
     connect, fail_api, new_waiter, one_argument_spec, wait_argument_spec, wait_options,
 )
-from ansible_collections.opennebula.flower.plugins.module_utils._one_xmlrpc import OneNoExistsError, vm_summary
 from ansible_collections.opennebula.flower.plugins.module_utils._oneflow import OneFlowError, ServiceManager
 
 
@@ -212,13 +211,7 @@ def main():
     conn = connect(module)
     p = module.params
 
-    def vm_lookup(vm_id):
-        try:
-            return vm_summary(conn.xmlrpc().vm_info(vm_id))
-        except OneNoExistsError:
-            return None
-
-    manager = ServiceManager(conn.oneflow(), new_waiter(), wait_options(p), vm_lookup)
+    manager = ServiceManager(conn.oneflow(), new_waiter(), wait_options(p), conn.vm_lookup)
     try:
         if p['state'] == 'absent':
             result = manager.absent(p['name'], p['wait'], module.check_mode)

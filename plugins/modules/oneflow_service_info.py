@@ -86,7 +86,6 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.opennebula.flower.plugins.module_utils._http import APIError
 from ansible_collections.opennebula.flower.plugins.module_utils._one_common import connect, fail_api, one_argument_spec
-from ansible_collections.opennebula.flower.plugins.module_utils._one_xmlrpc import OneNoExistsError, vm_summary
 from ansible_collections.opennebula.flower.plugins.module_utils._oneflow import (
     body_of, service_state, service_summary, unwrap,
 )
@@ -104,12 +103,6 @@ def main():
     conn = connect(module)
     p = module.params
 
-    def vm_lookup(vm_id):
-        try:
-            return vm_summary(conn.xmlrpc().vm_info(vm_id))
-        except OneNoExistsError:
-            return None
-
     try:
         flow = conn.oneflow()
         if p['service_id'] is not None:
@@ -119,7 +112,7 @@ def main():
             docs = [unwrap(d) for d in flow.list_services()]
             if p['name'] is not None:
                 docs = [d for d in docs if d.get('NAME') == p['name'] and service_state(d) != 'DONE']
-        services = [service_summary(d, vm_lookup if p['with_vms'] else None) for d in docs if body_of(d) is not None]
+        services = [service_summary(d, conn.vm_lookup if p['with_vms'] else None) for d in docs if body_of(d) is not None]
     except APIError as exc:
         fail_api(module, exc, 'Reading OneFlow services')
     module.exit_json(changed=False, services=sorted(services, key=lambda s: s['id']))

@@ -9,7 +9,6 @@ __metaclass__ = type
 
 import os
 import stat
-import subprocess
 import warnings
 
 import pytest
@@ -24,22 +23,7 @@ from ansible_collections.opennebula.flower.plugins.module_utils._flwr import (
     CONNECTION_NAME, KEY_IN_USE, FlwrCli, FlwrError, connection_toml, error_code, parse_json_output,
     run_config_string, toml_value)
 from ansible_collections.opennebula.flower.tests.unit.plugins.modules.conftest_flwr import (  # noqa: F401 pylint: disable=unused-import
-    ec_public_key, fake_flwr)
-
-
-def run_command(argv, environ_update=None):
-    """AnsibleModule.run_command's contract: an argv list, the environment update, (rc, stdout, stderr)."""
-    env = dict(os.environ)
-    env.update(environ_update or {})
-    proc = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True, check=False)
-    return proc.returncode, proc.stdout, proc.stderr
-
-
-@pytest.fixture
-def cli(fake_flwr):
-    with FlwrCli(run_command, fake_flwr.path, fake_flwr.address, insecure=True) as client:
-        yield client
+    cli, run_command, ec_public_key, fake_flwr)
 
 
 # config.toml

@@ -21,25 +21,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from ansible_collections.opennebula.flower.plugins.module_utils import _tls
-from ansible_collections.opennebula.flower.plugins.module_utils._flwr import FlwrCli
 from ansible_collections.opennebula.flower.plugins.module_utils._flwr_registration import (
     Registration, RegistrationError, Registry, key_fingerprint, node_status)
 from ansible_collections.opennebula.flower.tests.unit.plugins.modules.conftest_flwr import (  # noqa: F401 pylint: disable=unused-import
-    ec_public_key, ed25519_public_key, fake_flwr)
-
-
-def run_command(argv, environ_update=None):
-    env = dict(os.environ)
-    env.update(environ_update or {})
-    proc = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True, check=False)
-    return proc.returncode, proc.stdout, proc.stderr
-
-
-@pytest.fixture
-def cli(fake_flwr):
-    with FlwrCli(run_command, fake_flwr.path, fake_flwr.address, insecure=True) as client:
-        yield client
+    cli, ec_public_key, ed25519_public_key, fake_flwr)
 
 
 @pytest.fixture

@@ -12,12 +12,15 @@ __metaclass__ = type
 
 import json
 import os
+import subprocess
 import sys
 
 import pytest
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+from ansible_collections.opennebula.flower.plugins.module_utils._flwr import FlwrCli
 
 FAKE_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fake_flwr.py')
 ADDRESS = '127.0.0.1:19092'
@@ -141,3 +144,19 @@ class FakeFlwr(object):
 @pytest.fixture
 def fake_flwr(tmp_path):
     return FakeFlwr(tmp_path)
+
+
+def run_command(argv, environ_update=None):
+    """AnsibleModule.run_command's contract: an argv list, the environment update, (rc, stdout, stderr)."""
+    env = dict(os.environ)
+    env.update(environ_update or {})
+    proc = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, check=False)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+@pytest.fixture
+def cli(fake_flwr):  # pylint: disable=redefined-outer-name
+    """A FlwrCli talking to the fake flwr."""
+    with FlwrCli(run_command, fake_flwr.path, fake_flwr.address, insecure=True) as client:
+        yield client
