@@ -87,7 +87,8 @@ def role_section(role):
     return lines
 
 
-def main():
+def document():
+    """The whole docs/roles.md text."""
     lines = ['# Role variables', '',
              '<!-- Generated from roles/*/meta/argument_specs.yml by `%s`; do not edit by hand. -->' % COMMAND, '',
              'Generated file: edit the roles\' `meta/argument_specs.yml` and run `%s` from the repository root.' % COMMAND,
@@ -95,8 +96,12 @@ def main():
              'variables against them before the role runs.', '']
     for role in ROLES:
         lines += role_section(role)
+    return '\n'.join(lines).rstrip('\n') + '\n'
+
+
+def main():
     with open(OUTPUT, 'w', encoding='utf-8') as handle:
-        handle.write('\n'.join(lines).rstrip('\n') + '\n')
+        handle.write(document())
 
 
 if __name__ == '__main__':
