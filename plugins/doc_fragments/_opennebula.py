@@ -109,6 +109,11 @@ options:
       - How long to wait, in seconds.
     type: int
     default: 600
+'''
+
+    # Polling, shared by every module that waits (with WAIT, or with a wait of its own).
+    POLLING = r'''
+options:
   poll_interval:
     description:
       - First delay between polls, in seconds. Later delays grow by half each time (with jitter) up to

@@ -169,9 +169,10 @@ def main():
                 module.exit_json(**predicted)
             submitted = cli.submit_run(params["app"], params["run_config"])
             run_id = int(submitted["run-id"])
-            run = cli.get_run(run_id)
             if params["wait"]:
                 run = wait_for_run(cli, run_id, params["timeout"], params["poll_interval"])
+            else:
+                run = cli.get_run(run_id)
     except RunError as err:
         result = summarize(err.run) if err.run else {}
         module.fail_json(msg="%s\n--- run log (tail) ---\n%s" % (err, log_tail(err.log)), **result)

@@ -20,6 +20,7 @@ description:
 extends_documentation_fragment:
   - opennebula.flower._opennebula
   - opennebula.flower._opennebula.wait
+  - opennebula.flower._opennebula.polling
 attributes:
   check_mode:
     support: full

@@ -19,6 +19,7 @@ description:
   - Reads the OneGate endpoint, the VM id and the token from C(/var/run/one-context/one_env) unless they are given.
 extends_documentation_fragment:
   - opennebula.flower._opennebula.onegate
+  - opennebula.flower._opennebula.polling
 attributes:
   check_mode:
     support: full
@@ -44,16 +45,6 @@ options:
       - How long to wait for O(wait_for_attribute), in seconds.
     type: int
     default: 600
-  poll_interval:
-    description:
-      - First delay between polls, in seconds; it grows by half each time (with jitter) up to O(max_poll_interval).
-    type: float
-    default: 2.0
-  max_poll_interval:
-    description:
-      - Longest delay between polls, in seconds.
-    type: float
-    default: 30.0
 requirements:
   - python >= 3.8
 author:

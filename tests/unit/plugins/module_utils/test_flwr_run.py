@@ -16,6 +16,7 @@ from ansible_collections.opennebula.flower.plugins.module_utils._flwr import Flw
 from ansible_collections.opennebula.flower.plugins.module_utils._flwr_run import (
     COMPLETED, RunError, app_files, load_record, log_tail, previous_run, run_fingerprint, save_record, summarize,
     wait_for_run)
+from ansible_collections.opennebula.flower.tests.unit.plugins.module_utils.fake_time import FakeTime
 
 SUPERLINK = '127.0.0.1:19092'
 
@@ -38,19 +39,6 @@ def app(tmp_path):
         (root / hidden).mkdir()
         (root / hidden / 'inside.py').write_text('x = 1\n')
     return root
-
-
-class FakeTime(object):
-    def __init__(self):
-        self.now = 100.0
-        self.sleeps = []
-
-    def clock(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 class ScriptedCli(object):

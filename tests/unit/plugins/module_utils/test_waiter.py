@@ -11,19 +11,7 @@ import pytest
 from ansible_collections.opennebula.flower.plugins.module_utils._waiter import (
     IMAGE_READY, SERVICE_ABSENT, SERVICE_RUNNING, VM_RUNNING, StateTable, Waiter, WaitFailure, WaitTimeout,
 )
-
-
-class FakeTime:
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps = []
-
-    def clock(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
+from ansible_collections.opennebula.flower.tests.unit.plugins.module_utils.fake_time import FakeTime
 
 
 def _waiter(t, rand=1.0):

@@ -89,8 +89,8 @@ def test_submits_waits_records_then_reuses(flower_run_, fake_flwr, app):
     assert run['app'] == str(app)
     assert result['network_traffic'] == {'inbound-bytes': 10, 'outbound-bytes': 20, 'total-bytes': 30}
     assert result['compute_time']['total-seconds'] == 3.0 and result['fab_hash']
-    # submit, the status right after, then polls until finished:completed
-    assert fake_flwr.commands() == ['run', 'list', 'log', 'list', 'list']  # submit, status, follow the stream, polls
+    # submit, follow the log stream (the fake's ends at once), then poll until finished:completed
+    assert fake_flwr.commands() == ['run', 'log', 'list', 'list', 'list']
     fingerprint = run_fingerprint(str(app), RUN_CONFIG, fake_flwr.address)
     assert read_json(flower_run_.record) == {'fingerprint': fingerprint, 'run_id': result['run_id']}
     assert result['diff'] == {'before': {}, 'after': {'run_id': result['run_id'], 'fingerprint': fingerprint}}
@@ -178,7 +178,7 @@ def test_failed_run_fails_with_the_log_tail(flower_run_, fake_flwr):
 
 
 def test_timeout_fails_with_the_status_and_log(flower_run_, fake_flwr):
-    fake_flwr.next_run(['pending', 'running'])
+    fake_flwr.next_run(['running'])
     started = time.monotonic()
     result = flower_run_(timeout=0, poll_interval=0.01)
     assert time.monotonic() - started < 5
