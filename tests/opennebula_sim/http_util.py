@@ -8,14 +8,14 @@ class SimHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, handler_class, api, before_request):
-        super().__init__(("127.0.0.1", 0), handler_class)
+    def __init__(self, handler_class, api, before_request, host="127.0.0.1"):
+        super().__init__((host, 0), handler_class)
         self.api = api
         self.before_request = before_request   # (api name, handler) -> optional (status, body)
 
     @property
     def url(self):
-        return "http://127.0.0.1:%d" % self.server_address[1]
+        return "http://%s:%d" % self.server_address[:2]
 
 
 class SimHandler(BaseHTTPRequestHandler):

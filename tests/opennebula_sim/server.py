@@ -41,7 +41,7 @@ class Zone:
 
     def start(self):
         for handler, api in ((XmlRpcHandler, self.xmlrpc), (OneFlowHandler, self.flow), (OneGateHandler, self.flow)):
-            server = SimHTTPServer(handler, api, self.sim._before_request)
+            server = SimHTTPServer(handler, api, self.sim._before_request, self.sim.bind_host)
             thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                                       name="one-sim-%s-%d" % (handler.api_name, self.id), daemon=True)
             thread.start()
@@ -82,14 +82,20 @@ class Simulator:
     one_version: "7.4.0" (default) or a 6.x string, which switches OneFlow to the 6.x schema.
     seed_infrastructure: create host "localhost" and network "fl-net" (10.10.0.10/24, 100
         leases) so VMs run without setup; False starts as bare as a fresh install.
+    bind_host: where the listeners listen, e.g. a docker network's gateway so that containers
+        backing VMs reach OneGate (ONEGATE_ENDPOINT in their context uses it too).
+    network: the seeded network's address range, {"ip", "size", "address", "mask", "gateway"}.
     simulate_guest_ready: a RUNNING VM whose CONTEXT has REPORT_READY=YES and TOKEN=YES
         reports READY=YES by itself (as one-context would) unless on_vm_boot hooks exist,
         in which case the backing guest is expected to report.
     """
 
     def __init__(self, one_version="7.4.0", seed_infrastructure=True, simulate_guest_ready=True,
-                 timings=None, start_time=None, username="oneadmin", password=None, cooldown=None):
+                 timings=None, start_time=None, username="oneadmin", password=None, cooldown=None,
+                 bind_host="127.0.0.1", network=None):
         self.one_version = one_version
+        self.bind_host = bind_host
+        self.network = network
         self.clock = SimClock(start_time)
         self.timings = timings or Timings()
         if cooldown is not None:
@@ -111,7 +117,7 @@ class Simulator:
         for zone in self.zones:
             zone.start()
             if self._seed:
-                zone.state.seed_infrastructure()
+                zone.state.seed_infrastructure(self.network)
         self._started = True
         return self
 
@@ -138,7 +144,7 @@ class Simulator:
         if self._started:
             zone.start()
             if self._seed:
-                zone.state.seed_infrastructure()
+                zone.state.seed_infrastructure(self.network)
         return zone
 
     # -- endpoints and credentials --------------------------------------------------------

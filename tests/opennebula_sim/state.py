@@ -186,13 +186,15 @@ class OneState:
             self.pools["market"][oid] = market
         self.next_ids["market"] = 100
 
-    def seed_infrastructure(self):
+    def seed_infrastructure(self, network=None):
         """A host and a network so VMs can run with no setup (ids 0)."""
+        net = dict(ip="10.10.0.10", size=100, address="10.10.0.0", mask="255.255.255.0", gateway="10.10.0.1")
+        net.update(network or {})
         with self.lock:
             self.host_allocate("localhost", "dummy", "dummy", -1)
             self.vn_allocate('NAME="fl-net"\nVN_MAD="dummy"\nBRIDGE="br-fl"\n'
-                             'AR=[TYPE="IP4",IP="10.10.0.10",SIZE="100"]\nNETWORK_ADDRESS="10.10.0.0"\n'
-                             'NETWORK_MASK="255.255.255.0"\nGATEWAY="10.10.0.1"\nDNS="10.10.0.1"', -1)
+                             'AR=[TYPE="IP4",IP="{ip}",SIZE="{size}"]\nNETWORK_ADDRESS="{address}"\n'
+                             'NETWORK_MASK="{mask}"\nGATEWAY="{gateway}"\nDNS="{gateway}"'.format(**net), -1)
             for host in self.pools["host"].values():
                 host.state = 2
 

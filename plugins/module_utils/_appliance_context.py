@@ -1,0 +1,128 @@
+# -*- coding: utf-8 -*-
+# Copyright: opennebula.flower contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""Reading an appliance's OpenNebula context and turning it into role variables.
+
+Sources, first found wins:
+  1. ``context.sh`` and ``token.txt`` of the CONTEXT CD-ROM (or of a directory with the same files, which is
+     how containers get their context), read as text: never sourced by a shell;
+  2. ``/var/run/one-context/one_env``, written by one-context when it is installed.
+Without one-context the module writes an equivalent ``one_env`` (0400) so the OneGate modules find their
+endpoint, VM id and token where they always look.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import os
+
+from ansible_collections.opennebula.flower.plugins.module_utils._appliance_schema import (
+    SUPERLINK, parse_node_config, parse_subject_alt_names, validate, variables_for)
+from ansible_collections.opennebula.flower.plugins.module_utils._onegate import parse_one_env
+
+ONE_ENV_HEAD = ('TOKENTXT', 'VMID', 'ONEGATE_ENDPOINT')
+
+
+class ContextNotFound(Exception):
+    pass
+
+
+def _read(path):
+    with open(path) as handle:
+        return handle.read()
+
+
+def read_context(one_env_path, context_dirs, reader=_read, exists=os.path.exists):
+    """Returns ``(context, source)``; context holds every variable, with TOKENTXT when a token exists.
+
+    The context files win over one_env: they are what OpenNebula gave this boot, while a one_env may be the
+    one this module wrote at an earlier boot.
+    """
+    for directory in context_dirs:
+        script = os.path.join(directory, 'context.sh')
+        if exists(script):
+            context = parse_one_env(reader(script))
+            token = os.path.join(directory, 'token.txt')
+            if exists(token):
+                context['TOKENTXT'] = reader(token).strip()
+            return context, script
+    if exists(one_env_path):
+        return parse_one_env(reader(one_env_path)), one_env_path
+    raise ContextNotFound('no OpenNebula context found: neither context.sh in %s nor %s'
+                          % (', '.join(context_dirs) or '(no directories)', one_env_path))
+
+
+def render_one_env(context):
+    """one_env as one-context's loc-16-gen-env writes it: ``export KEY="value"`` lines."""
+    def export(key, value):
+        escaped = str(value).replace('\\', '\\\\').replace('"', '\\"').replace('$', '\\$').replace('`', '\\`')
+        return 'export %s="%s"\n' % (key, escaped)
+    lines = [export(k, context.get(k, '')) for k in ONE_ENV_HEAD]
+    lines += [export(k, context[k]) for k in sorted(context) if k not in ONE_ENV_HEAD]
+    return ''.join(lines)
+
+
+def vm_addresses(context):
+    """The VM's IPv4 addresses from ETH<n>_IP, in NIC order."""
+    nics = sorted((k for k in context if k.startswith('ETH') and k.endswith('_IP') and k[3:-3].isdigit()),
+                  key=lambda k: int(k[3:-3]))
+    return [context[k] for k in nics if context[k]]
+
+
+def superlink_vars(values, context, installed_version):
+    addresses = vm_addresses(context)
+    extra = parse_subject_alt_names(values['FL_CERT_EXTRA_SAN'])
+    return {
+        'superlink_flower_version': values['FLOWER_VERSION'] or installed_version,
+        'superlink_tls_enabled': values['FL_TLS_ENABLED'],
+        'superlink_auth_enabled': values['FL_AUTH_ENABLED'],
+        'superlink_tls_operator_ca_cert': values['FL_SSL_CA_CERTFILE'],
+        'superlink_tls_operator_cert': values['FL_SSL_CERTFILE'],
+        'superlink_tls_operator_key': values['FL_SSL_KEYFILE'],
+        'superlink_tls_subject_alt_names': addresses[1:] + extra,
+        'superlink_advertised_host': addresses[0] if addresses else context.get('HOSTNAME', '127.0.0.1'),
+    }
+
+
+def supernode_vars(values, installed_version):
+    return {
+        'supernode_flower_version': values['FLOWER_VERSION'] or installed_version,
+        'supernode_tls_enabled': values['FL_TLS_ENABLED'],
+        'supernode_superlink_address': values['FL_SUPERLINK_ADDRESS'],
+        'supernode_superlink_ca_cert': values['FL_SSL_CA_CERTFILE'],
+        'supernode_node_config': parse_node_config(values['FL_NODE_CONFIG']),
+    }
+
+
+def discovery_settings(values):
+    return {
+        'timeout': values['FL_DISCOVERY_TIMEOUT'],
+        'backoff': values['FL_EDGE_BACKOFF'],
+        'max_backoff': values['FL_EDGE_MAX_BACKOFF'],
+        'num_partitions': values['FL_NUM_PARTITIONS'],
+    }
+
+
+def appliance_config(role, context, installed_versions):
+    """Validate the context for ``role``; returns ``(result, errors, secrets)``."""
+    values, errors = validate(role, context, installed_versions)
+    if errors:
+        return None, errors, []
+    installed = installed_versions[0] if installed_versions else ''
+    if role == SUPERLINK:
+        role_vars = superlink_vars(values, context, installed)
+        discovery = {}
+    else:
+        role_vars = supernode_vars(values, installed)
+        discovery = discovery_settings(values)
+    secrets = [values[v.name] for v in variables_for(role) if v.secret and values.get(v.name)]
+    result = {
+        'role_vars': role_vars,
+        'discovery': discovery,
+        'vm_id': context.get('VMID', ''),
+        'service_id': context.get('SERVICE_ID', ''),
+        'addresses': vm_addresses(context),
+        'onegate': bool(context.get('ONEGATE_ENDPOINT') and context.get('TOKENTXT')),
+        'flower_version': role_vars[role + '_flower_version'],
+    }
+    return result, errors, secrets

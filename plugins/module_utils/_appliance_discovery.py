@@ -1,0 +1,119 @@
+# -*- coding: utf-8 -*-
+# Copyright: opennebula.flower contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""How a SuperNode appliance finds its SuperLink and its data partition in the OneFlow service.
+
+The SuperLink publishes FL_ENDPOINT, FL_CA_CERT (base64 PEM), FL_VERSION, FL_TLS and FL_READY=YES in its
+USER_TEMPLATE; a failed SuperLink publishes FL_READY=NO and FL_ERROR. Peers' attributes are only in
+``GET /service?extended=true``.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import base64
+import re
+import time
+
+from ansible_collections.opennebula.flower.plugins.module_utils._onegate import service_roles
+
+_NODE_NAME = re.compile(r'^(?P<role>.+)_(?P<index>[0-9]+)_\(service_[0-9]+\)$')
+
+
+class DiscoveryError(Exception):
+    """The SuperLink will not become usable (it reported an error, or the versions differ)."""
+
+
+class DiscoveryTimeout(Exception):
+    pass
+
+
+def _raw_roles(service_doc):
+    return ((service_doc or {}).get('SERVICE') or {}).get('roles') or []
+
+
+def superlink_state(service_doc, role_name):
+    """``None`` while waiting, else the published connection; raises DiscoveryError on FL_READY=NO."""
+    for role in service_roles(service_doc):
+        if role['name'] != role_name:
+            continue
+        for node in role['nodes']:
+            attrs = node['user_template']
+            if attrs.get('FL_READY') == 'NO' and attrs.get('FL_ERROR'):
+                raise DiscoveryError('the SuperLink (VM %s) reported FL_ERROR: %s' % (node['id'], attrs['FL_ERROR']))
+            if attrs.get('FL_READY') == 'YES' and attrs.get('FL_ENDPOINT'):
+                ca = attrs.get('FL_CA_CERT', '')
+                return {
+                    'vm_id': node['id'],
+                    'endpoint': attrs['FL_ENDPOINT'],
+                    'ca_cert': base64.b64decode(ca).decode('utf-8') if ca else '',
+                    'flower_version': attrs.get('FL_VERSION', ''),
+                    'tls': attrs.get('FL_TLS', 'YES') == 'YES',
+                    'auth': attrs.get('FL_AUTH', 'NO') == 'YES',
+                    'enrolled': [i for i in attrs.get('FL_ENROLLED', '').split(',') if i],
+                }
+    return None
+
+
+def backoff_delays(kind, max_backoff):
+    """Seconds between discovery attempts: 1, 2, 4, ... capped at max_backoff, or always max_backoff."""
+    delay = 1 if kind == 'exponential' else max_backoff
+    while True:
+        yield min(delay, max_backoff)
+        if kind == 'exponential':
+            delay *= 2
+
+
+def enrolled(vm_id):
+    """A readiness test: the SuperLink runs without node authentication, or lists ``vm_id`` in FL_ENROLLED."""
+    return lambda state: not state['auth'] or str(vm_id) in state['enrolled']
+
+
+def wait_for_superlink(get_service, role_name, timeout, backoff, max_backoff, accept=None, clock=time.time,
+                       sleep=time.sleep):
+    """Poll until the SuperLink is ready (and ``accept(state)``). Returns ``(state, service_doc, attempts)``."""
+    deadline = clock() + timeout
+    attempts = 0
+    for delay in backoff_delays(backoff, max_backoff):
+        attempts += 1
+        doc = get_service()
+        state = superlink_state(doc, role_name)
+        if state is not None and (accept is None or accept(state)):
+            return state, doc, attempts
+        remaining = deadline - clock()
+        if remaining <= 0:
+            if state is None:
+                raise DiscoveryTimeout('no SuperLink in role %r published FL_READY=YES in OneGate within %s s '
+                                       '(%d attempts)' % (role_name, timeout, attempts))
+            raise DiscoveryTimeout('the SuperLink (VM %s) did not enroll this node within %s s (%d attempts); '
+                                   'its FL_ENROLLED lists VMs %s' % (state['vm_id'], timeout, attempts,
+                                                                     ', '.join(state['enrolled']) or 'none'))
+        sleep(min(delay, remaining))
+
+
+def same_minor(version_a, version_b):
+    return version_a.split('.')[:2] == version_b.split('.')[:2]
+
+
+def node_partition(service_doc, vm_id, num_partitions=0):
+    """``(partition_id, num_partitions)`` of VM ``vm_id``: its index in the role's VM names
+    (``<role>_<index>_(service_<id>)``, which OneFlow never reuses while the service lives) out of
+    ``num_partitions`` (the service template sets it to the role's max_vms, so scaling the role does not move
+    the other nodes' partitions), or else the role's cardinality now. OneGate does not show max_vms."""
+    for role in _raw_roles(service_doc):
+        for node in role.get('nodes') or []:
+            vm = (node.get('vm_info') or {}).get('VM') or {}
+            if str(node.get('deploy_id', vm.get('ID'))) != str(vm_id):
+                continue
+            match = _NODE_NAME.match(vm.get('NAME') or '')
+            if not match:
+                raise DiscoveryError('VM %s is named %r, not <role>_<index>_(service_<id>); set '
+                                     'ONEAPP_FL_NODE_CONFIG explicitly' % (vm_id, vm.get('NAME')))
+            index = int(match.group('index'))
+            total = int(num_partitions or role.get('cardinality') or 0)
+            if index >= total:
+                raise DiscoveryError('node index %d is not below the number of partitions %d (role %s, cardinality '
+                                     '%s); raise ONEAPP_FL_NUM_PARTITIONS' % (index, total, role.get('name'),
+                                                                              role.get('cardinality')))
+            return index, total
+    raise DiscoveryError('VM %s is not a node of its OneFlow service' % vm_id)

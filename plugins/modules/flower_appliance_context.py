@@ -1,0 +1,179 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: opennebula.flower contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: flower_appliance_context
+short_description: Read and validate a Flower appliance's OpenNebula context
+version_added: 1.0.0
+description:
+  - Runs inside a SuperLink or SuperNode appliance at boot. Reads the OpenNebula context, checks every
+    C(ONEAPP_*) variable of the role against the appliance schema and returns the role variables to apply.
+  - All errors are reported at once, each naming the variable, its value and what is allowed. Nothing is
+    changed when a variable is invalid (not even O(write_one_env)).
+  - Reads C(context.sh) and C(token.txt) from the first of O(context_dirs) that has them (the mounted CONTEXT
+    CD-ROM, or the directory a container gets), else C(/var/run/one-context/one_env) as one-context wrote it.
+    Context files are parsed as text, never run by a shell.
+  - Empty values (as OneFlow passes for inputs left blank) mean the default.
+options:
+  role:
+    description: The appliance's role.
+    type: str
+    required: true
+    choices: [superlink, supernode]
+  one_env:
+    description: one-context's environment file.
+    type: path
+    default: /var/run/one-context/one_env
+  context_dirs:
+    description: Directories that may hold C(context.sh) and C(token.txt), in order.
+    type: list
+    elements: path
+    default: [/run/opennebula-flower/context]
+  installed_versions:
+    description:
+      - Flower releases installed in the image, the default first. C(ONEAPP_FLOWER_VERSION) must be one of them,
+        because nothing is downloaded at boot.
+    type: list
+    elements: str
+    required: true
+  write_one_env:
+    description:
+      - When the context came from C(context.sh), write O(one_env) (mode 0400) from it, as one-context would,
+        so the OneGate modules find the endpoint, VM id and token. Written only when its content differs.
+    type: bool
+    default: true
+extends_documentation_fragment: []
+attributes:
+  check_mode:
+    support: full
+    description: Reports whether O(one_env) would be written.
+  diff_mode:
+    support: none
+  idempotent:
+    support: full
+    description: O(one_env) is written only when its content differs.
+notes:
+  - The variables, their types and allowed values are listed in the collection's docs/appliance-context.md.
+requirements:
+  - python >= 3.8
+author:
+  - opennebula.flower contributors (@OpenNebula)
+'''
+
+EXAMPLES = r'''
+- name: Read the context of a SuperNode appliance
+  opennebula.flower.flower_appliance_context:
+    role: supernode
+    installed_versions: ["1.42.0"]
+  register: appliance
+  no_log: true  # the result holds the operator's TLS key when one is given
+'''
+
+RETURN = r'''
+role_vars:
+  description: The variables for the role's C(configure) entry point.
+  type: dict
+  returned: success
+  sample: {"supernode_flower_version": "1.42.0", "supernode_tls_enabled": true, "supernode_superlink_address": ""}
+discovery:
+  description: OneGate discovery settings (SuperNode only).
+  type: dict
+  returned: success
+  sample: {"timeout": 900, "backoff": "exponential", "max_backoff": 60, "num_partitions": 0}
+flower_version:
+  description: The Flower release the appliance runs.
+  type: str
+  returned: success
+  sample: 1.42.0
+vm_id:
+  description: The VM's id, from the context.
+  type: str
+  returned: success
+  sample: "12"
+addresses:
+  description: The VM's IPv4 addresses from C(ETH<n>_IP), in NIC order.
+  type: list
+  elements: str
+  returned: success
+  sample: ["198.18.6.10"]
+onegate:
+  description: Whether the context has a OneGate endpoint and token.
+  type: bool
+  returned: success
+source:
+  description: The file the context came from.
+  type: str
+  returned: always
+  sample: /run/opennebula-flower/context/context.sh
+errors:
+  description: Every invalid variable, when the module fails because of them.
+  type: list
+  elements: str
+  returned: failure
+'''
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.opennebula.flower.plugins.module_utils._appliance_context import (
+    ContextNotFound, appliance_config, read_context, render_one_env)
+
+
+def _read_or_none(path):
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except (IOError, OSError):
+        return None
+
+
+def _write_private(path, text):
+    directory = os.path.dirname(path)
+    if not os.path.isdir(directory):
+        os.makedirs(directory, 0o755)
+    tmp = path + '.tmp'
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o400)
+    with os.fdopen(fd, 'w') as handle:
+        handle.write(text)
+    os.rename(tmp, path)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            role=dict(type='str', required=True, choices=['superlink', 'supernode']),
+            one_env=dict(type='path', default='/var/run/one-context/one_env'),
+            context_dirs=dict(type='list', elements='path', default=['/run/opennebula-flower/context']),
+            installed_versions=dict(type='list', elements='str', required=True),
+            write_one_env=dict(type='bool', default=True),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    try:
+        context, source = read_context(p['one_env'], p['context_dirs'])
+    except (ContextNotFound, IOError, OSError) as exc:
+        module.fail_json(msg=str(exc), source='')
+    if context.get('TOKENTXT'):
+        module.no_log_values.add(context['TOKENTXT'])
+    result, errors, secrets = appliance_config(p['role'], context, p['installed_versions'])
+    module.no_log_values.update(secrets)
+    if errors:
+        module.fail_json(msg='invalid appliance context (%d): %s' % (len(errors), '; '.join(errors)),
+                         errors=errors, source=source)
+    wanted = render_one_env(context)
+    changed = bool(p['write_one_env'] and source != p['one_env'] and _read_or_none(p['one_env']) != wanted)
+    if changed and not module.check_mode:
+        _write_private(p['one_env'], wanted)
+    module.exit_json(changed=changed, source=source, **result)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,131 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: opennebula.flower contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: flower_enrollment
+short_description: Register the SuperNode keys of this VM's OneFlow service with its SuperLink
+version_added: 1.0.0
+description:
+  - Runs on a SuperLink VM of a OneFlow service. Reads C(GET /service?extended=true) through OneGate, registers
+    the public key (C(FL_NODE_PUBKEY)) of every live VM of the SuperNode role with the SuperLink, and
+    unregisters the keys of VMs that left the role or changed their key.
+  - Only VMs of this service count, so a machine outside it cannot get a key registered.
+  - Keeps C({vm id: public key}) in O(enrollment_file) so that keys of VMs that are gone can be unregistered.
+  - Flower never accepts an unregistered key again; a VM that comes back must publish a new key.
+extends_documentation_fragment:
+  - opennebula.flower._flower_superlink
+  - opennebula.flower._opennebula.onegate
+options:
+  supernode_role:
+    description: Name of the service role that runs the SuperNodes.
+    type: str
+    default: supernode
+  registry:
+    description: The registration registry file (see M(opennebula.flower.flower_supernode_registration)).
+    type: path
+    required: true
+  enrollment_file:
+    description: JSON file of the keys this module enrolled, by VM id.
+    type: path
+    required: true
+attributes:
+  check_mode:
+    support: full
+    description: Predicts exactly which keys would be registered and unregistered.
+  diff_mode:
+    support: full
+    description: The enrolled VM ids before and after.
+  idempotent:
+    support: full
+    description: Keys already enrolled are left alone.
+requirements:
+  - python >= 3.8
+author:
+  - opennebula.flower contributors (@OpenNebula)
+'''
+
+EXAMPLES = r'''
+- name: Enroll the SuperNodes of this service
+  opennebula.flower.flower_enrollment:
+    superlink: 127.0.0.1:9095
+    root_certificates: /var/lib/flower/superlink/tls/ca.crt
+    flwr: /opt/flower/venv/bin/flwr
+    registry: /var/lib/flower/superlink/registry.json
+    enrollment_file: /var/lib/flower/superlink/enrolled.json
+'''
+
+RETURN = r'''
+added:
+  description: VM ids whose keys were registered.
+  type: list
+  elements: str
+  returned: success
+  sample: ["14"]
+removed:
+  description: VM ids whose keys were unregistered.
+  type: list
+  elements: str
+  returned: success
+enrolled:
+  description: VM ids enrolled after the change.
+  type: list
+  elements: str
+  returned: success
+  sample: ["13", "14"]
+rejected:
+  description: VM ids whose published key is not a valid SuperNode key, with the reason.
+  type: dict
+  returned: success
+failed:
+  description: VM ids whose registration failed, with the reason (the others are still applied).
+  type: dict
+  returned: success
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.opennebula.flower.plugins.module_utils._appliance_enrollment import (
+    EnrollmentFile, reconcile)
+from ansible_collections.opennebula.flower.plugins.module_utils._flwr import FlwrError, cli_for, superlink_argument_spec
+from ansible_collections.opennebula.flower.plugins.module_utils._flwr_registration import Registry
+from ansible_collections.opennebula.flower.plugins.module_utils._http import APIError
+from ansible_collections.opennebula.flower.plugins.module_utils._one_common import (
+    connect_onegate, fail_api, onegate_argument_spec)
+
+
+def main():
+    argument_spec = superlink_argument_spec()
+    argument_spec.update(onegate_argument_spec())
+    argument_spec.update(
+        supernode_role=dict(type='str', default='supernode'),
+        registry=dict(type='path', required=True),
+        enrollment_file=dict(type='path', required=True),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    p = module.params
+    client = connect_onegate(module)
+    enrollment = EnrollmentFile(p['enrollment_file'])
+    before = sorted(enrollment.load(), key=int)
+    try:
+        doc = client.get_service(extended=True)
+        with cli_for(module) as cli:
+            result = reconcile(doc, p['supernode_role'], enrollment, cli, Registry(p['registry']), module.check_mode)
+    except APIError as exc:
+        fail_api(module, exc, 'OneGate service lookup')
+    except FlwrError as exc:
+        module.fail_json(msg=str(exc))
+    if result['failed']:
+        module.fail_json(msg='enrollment failed for VM(s) %s' % ', '.join(sorted(result['failed'])), **result)
+    if module._diff:
+        result['diff'] = dict(before=dict(enrolled=before), after=dict(enrolled=result['enrolled']))
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
