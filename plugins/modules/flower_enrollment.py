@@ -18,6 +18,8 @@ description:
   - Only VMs of this service count, so a machine outside it cannot get a key registered.
   - Keeps C({vm id: public key}) in O(enrollment_file) so that keys of VMs that are gone can be unregistered.
   - Flower never accepts an unregistered key again; a VM that comes back must publish a new key.
+  - A SuperLink VM outside any OneFlow service has no SuperNodes to enroll; the module then changes nothing and
+    returns RV(in_service=false) (its operator registers keys with M(opennebula.flower.flower_supernode_registration)).
 extends_documentation_fragment:
   - opennebula.flower._flower_superlink
   - opennebula.flower._opennebula.onegate
@@ -61,6 +63,10 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+in_service:
+  description: Whether this VM belongs to a OneFlow service.
+  type: bool
+  returned: success
 added:
   description: VM ids whose keys were registered.
   type: list
@@ -97,6 +103,7 @@ from ansible_collections.opennebula.flower.plugins.module_utils._flwr_registrati
 from ansible_collections.opennebula.flower.plugins.module_utils._http import APIError
 from ansible_collections.opennebula.flower.plugins.module_utils._one_common import (
     connect_onegate, fail_api, onegate_argument_spec)
+from ansible_collections.opennebula.flower.plugins.module_utils._onegate import user_template
 
 
 def main():
@@ -113,6 +120,9 @@ def main():
     enrollment = EnrollmentFile(p['enrollment_file'])
     before = sorted(enrollment.load(), key=int)
     try:
+        if 'SERVICE_ID' not in user_template(client.get_vm()):
+            module.exit_json(changed=False, in_service=False, added=[], removed=[], enrolled=before, rejected={},
+                             failed={})
         doc = client.get_service(extended=True)
         with cli_for(module) as cli:
             result = reconcile(doc, p['supernode_role'], enrollment, cli, Registry(p['registry']), module.check_mode)
@@ -124,7 +134,7 @@ def main():
         module.fail_json(msg='enrollment failed for VM(s) %s' % ', '.join(sorted(result['failed'])), **result)
     if module._diff:
         result['diff'] = dict(before=dict(enrolled=before), after=dict(enrolled=result['enrolled']))
-    module.exit_json(**result)
+    module.exit_json(in_service=True, **result)
 
 
 if __name__ == '__main__':

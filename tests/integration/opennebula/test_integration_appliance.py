@@ -182,3 +182,15 @@ def test_a_malformed_published_key_is_rejected_not_registered(service, run_modul
     result = run_module(flower_enrollment, args)
     assert not result['changed'] and list(result['rejected']) == [str(first)]
     assert 'ecdsa-sha2-nistp' in result['rejected'][str(first)]
+
+
+def test_a_superlink_outside_any_service_has_nothing_to_enroll(service, run_module, fake_flwr, tmp_path):
+    client = OneXMLRPCClient(service.sim.xmlrpc_url, service.sim.username, service.sim.password)
+    standalone = client.call('template.instantiate', vm_template(client), 'superlink-standalone', False, '', False)
+    service.sim.advance(120)
+    args = fake_flwr.args(**service.as_vm(standalone))
+    args.update(registry=str(tmp_path / 'registry.json'), enrollment_file=str(tmp_path / 'enrolled.json'))
+    result = run_module(flower_enrollment, args)
+    assert not result.get('failed'), result
+    assert result['in_service'] is False and not result['changed'] and result['enrolled'] == []
+    assert not os.path.exists(fake_flwr.calls_path) or fake_flwr.calls() == []
