@@ -8,7 +8,7 @@ export FLWR_DISABLE_UPDATE_CHECK := 1
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 PLAYBOOK := $(BIN)/ansible-playbook -i inventories/local/hosts.yml
 
-.PHONY: demo train down logs venv test test-unit test-e2e lint sanity clean
+.PHONY: demo train down logs venv test test-unit test-e2e test-appliance lint sanity clean
 
 demo: venv  ## Deploy the local federation (1 SuperLink, 2 SuperNodes, TLS + node auth) and train the demo app
 	$(PLAYBOOK) site.yml $(ARGS)
@@ -29,13 +29,18 @@ $(VENV)/.installed: requirements.txt requirements-test.txt
 	$(BIN)/pip install -q -r requirements-test.txt
 	touch $@
 
-test: lint sanity test-unit test-e2e  ## The whole test suite (what CI runs)
+test: lint sanity test-unit test-e2e test-appliance  ## The whole test suite (what CI runs)
 
 test-unit: venv
 	$(BIN)/python -m pytest -q tests/unit tests/opennebula_sim tests/contract tests/integration
 
 test-e2e: venv
 	$(BIN)/python -m pytest -q tests/e2e
+
+# Appliance images (images/*.sh) booted as systemd containers; needs root and docker (images/docker-host.sh).
+# Skipped without docker unless FLOWER_REQUIRE_DOCKER is set (.ci/run sets it).
+test-appliance: venv
+	$(BIN)/python -m pytest -q tests/appliance
 
 lint: venv
 	$(BIN)/ansible-lint --profile production

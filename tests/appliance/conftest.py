@@ -1,0 +1,61 @@
+"""Fixtures for the appliance tests: docker (made available, or a clear skip), images built with images/*.sh, and
+systemd containers that are removed even when a test fails.
+
+Without docker the tests skip, unless FLOWER_REQUIRE_DOCKER is set (CI sets it): then they fail."""
+
+import os
+import subprocess
+import time
+
+import pytest
+
+from tests.appliance.containers import REPO, Containers, ensure_docker
+
+
+@pytest.fixture(scope="session", autouse=True)
+def docker_available():
+    problem = ensure_docker()
+    if problem is not None:
+        if os.environ.get("FLOWER_REQUIRE_DOCKER"):
+            pytest.fail("FLOWER_REQUIRE_DOCKER is set but docker is not available: %s" % problem, pytrace=False)
+        pytest.skip("appliance tests need docker (set FLOWER_REQUIRE_DOCKER=1 to fail instead): %s" % problem)
+
+
+def _script(*cmd, timeout=1800):
+    start = time.monotonic()
+    proc = subprocess.run([str(REPO / cmd[0]), *cmd[1:]], capture_output=True, text=True, timeout=timeout,
+                          check=False, cwd=REPO)
+    if proc.returncode != 0:
+        output = proc.stdout[-5000:] + "\n" + proc.stderr[-5000:]
+        message = "%s failed (rc=%d)\n%s" % (" ".join(cmd), proc.returncode, output)
+        pytest.fail(message, pytrace=False)
+    proc.elapsed = time.monotonic() - start
+    return proc
+
+
+@pytest.fixture(scope="session")
+def base_image(docker_available):
+    """local/debian12-systemd:latest (images/base/build-debian12.sh: cached)."""
+    _script("images/base/build-debian12.sh")
+    return "local/debian12-systemd:latest"
+
+
+@pytest.fixture(scope="session")
+def build_appliance(base_image):
+    """build_appliance(name, playbook, *args) -> CompletedProcess (with .elapsed and .image) of
+    images/build-appliance.sh --name NAME --playbook PLAYBOOK ARGS (cached by its inputs)."""
+    def build(name, playbook, *args):
+        proc = _script("images/build-appliance.sh", "--name", name, "--playbook", playbook, *args)
+        proc.image = proc.stdout.strip().splitlines()[-1]
+        return proc
+    return build
+
+
+@pytest.fixture
+def containers(request):
+    """A Containers for one test; everything it created is removed afterwards, whatever the outcome."""
+    ctrs = Containers("ofl-t-%d-%s" % (os.getpid(), request.node.name[:40]))
+    try:
+        yield ctrs
+    finally:
+        ctrs.cleanup()
