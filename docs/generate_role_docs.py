@@ -12,7 +12,7 @@ import re
 import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ROLES = ('superlink', 'supernode')
+ROLES = ('superlink', 'supernode', 'appliance')
 ENTRY_POINTS = ('install', 'configure', 'main', 'stop')
 OUTPUT = os.path.join(ROOT, 'docs', 'roles.md')
 COMMAND = '.venv/bin/python docs/generate_role_docs.py'
