@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -15,12 +16,15 @@ RECAP = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s
 
 
 class LocalFederation:
-    def __init__(self, version, port_base, supernodes=2):
+    def __init__(self, version, port_base, supernodes=2, extra_vars=(), prefix=None):
+        """`extra_vars`: ansible-playbook arguments added to every playbook run (e.g. per-node node config);
+        `prefix`: the temporary root's name prefix."""
         self.version = version
         self.port_base = port_base
         self.supernodes = supernodes
+        self.extra_vars = list(extra_vars)
         # Must be traversable by the unprivileged service user, which pytest's 0700 tmp dirs are not.
-        self.root = Path(tempfile.mkdtemp(prefix="flower-e2e-%s-" % version))
+        self.root = Path(tempfile.mkdtemp(prefix=prefix or "flower-e2e-%s-" % version))
         self.root.chmod(0o755)
 
     @property
@@ -34,7 +38,7 @@ class LocalFederation:
     def playbook(self, playbook, *extra, check=True):
         cmd = [str(BIN / "ansible-playbook"), "-i", str(REPO / "inventories/local/hosts.yml"), playbook,
                "-e", "flower_version=%s" % self.version, "-e", "flower_local_port_base=%d" % self.port_base,
-               "-e", "flower_local_supernodes=%d" % self.supernodes] + list(extra)
+               "-e", "flower_local_supernodes=%d" % self.supernodes] + self.extra_vars + list(extra)
         proc = subprocess.run(cmd, cwd=REPO, env=self.env, capture_output=True, text=True, timeout=1800, check=False)
         if check and proc.returncode != 0:
             raise AssertionError("%s failed (rc=%d):\n%s\n%s"
@@ -86,6 +90,56 @@ class LocalFederation:
             return json.loads(proc.stdout[proc.stdout.index("{"):])
         finally:
             shutil.rmtree(home, ignore_errors=True)
+
+    @property
+    def app_dir(self):
+        """The demo app as the SuperLink role installed it."""
+        return self.root / "apps/digits"
+
+    def submit(self, run_config, app=None):
+        """Submit a run with `flwr run` (no playbook); return its run id."""
+        pairs = " ".join("%s=%s" % (key, json.dumps(value)) for key, value in run_config.items())
+        answer = self.flwr("run", str(app or self.app_dir), "--run-config", pairs)
+        assert answer.get("success"), answer
+        return int(answer["run-id"])
+
+    def run_status(self, run_id):
+        runs = self.flwr("ls", "--run-id", str(run_id)).get("runs") or [{}]
+        return runs[0].get("status", "")
+
+    def wait(self, run_ids, timeout=600, interval=2.0):
+        """Wait until every run is finished:*; return {run id: status}."""
+        deadline = time.time() + timeout
+        pending, done = list(run_ids), {}
+        while pending and time.time() < deadline:
+            for run_id in list(pending):
+                status = self.run_status(run_id)
+                if status.startswith("finished"):
+                    done[run_id] = status
+                    pending.remove(run_id)
+            if pending:
+                time.sleep(interval)
+        done.update({run_id: "timeout" for run_id in pending})
+        return done
+
+    def run_log(self, run_id):
+        """The run's log as the SuperLink holds it."""
+        home = Path(tempfile.mkdtemp(prefix="flwr-cli-"))
+        try:
+            (home / "config.toml").write_text('[superlink]\ndefault = "t"\n[superlink.t]\naddress = "%s"\n'
+                                              'root-certificates = "%s"\n' % (self.control_address, self.ca_file))
+            proc = subprocess.run([str(self.venv / "bin/flwr"), "log", str(run_id), "t", "--show"],
+                                  env=dict(self.env, FLWR_HOME=str(home)), capture_output=True, text=True,
+                                  timeout=120, check=False)
+            return proc.stdout + proc.stderr
+        finally:
+            shutil.rmtree(home, ignore_errors=True)
+
+    def run_dir(self, run_id):
+        return self.superlink_home / "runs" / str(run_id)
+
+    def metrics(self, run_id):
+        return json.loads((self.run_dir(run_id) / "metrics.json").read_text())
 
     def destroy(self):
         self.playbook("playbooks/teardown.yml", "-e", "flower_teardown_purge=true", check=False)

@@ -1,80 +1,178 @@
-"""ServerApp: FedAvg over the SuperNodes; writes per-round metrics and the final model on the SuperLink side."""
+"""ServerApp: the strategy the run config names, checkpoints, resume; metrics and models on the SuperLink side.
 
-import hashlib
+Per run it writes, under <output-dir>/<run id>/ (output-dir empty = $FLWR_HOME/runs):
+  metrics.json              per-round metrics, strategy, where the models are
+  model.npz, model.json     the final global model and its provenance
+  best-model.npz/.json      the global model of the round with the best federated eval accuracy
+and, every `checkpoint-interval` rounds and after the last, a checkpoint under <checkpoint-dir>/<run id>/
+(checkpoint-dir empty = $FLWR_HOME/checkpoints/digits), keeping the last `checkpoint-keep`.
+`resume-from` (latest | a checkpoint directory | a round-NNNNN.json) starts from a checkpoint's arrays, optimizer
+state and round number and runs the remaining rounds up to num-server-rounds.
+"""
+
 import json
 import os
 import time
+from logging import INFO
 from pathlib import Path
 
-import numpy as np
+import flwr
 from flwr.app import ArrayRecord, ConfigRecord, Context
 from flwr.serverapp import Grid, ServerApp
-from flwr.serverapp.strategy import FedAvg
 
-from digits import task
+try:  # Flower 1.42
+    from flwr.supercore import log
+except ImportError:  # Flower 1.31
+    from flwr.common import log
+
+from digits import checkpoint, strategies, task
 
 app = ServerApp()
+ARRAY_NAMES = ("coef", "intercept")
+NODE_WAIT_S = 60
+ROUND_TIMEOUT_S = 3600
+
+
+def _flwr_home() -> str:
+    return os.environ.get("FLWR_HOME", os.path.expanduser("~/.flwr"))
 
 
 def _output_dir(context: Context, run_id: int) -> Path:
-    base = str(context.run_config.get("output-dir", "")) or os.path.join(
-        os.environ.get("FLWR_HOME", os.path.expanduser("~/.flwr")), "runs"
-    )
+    base = str(context.run_config.get("output-dir", "")) or os.path.join(_flwr_home(), "runs")
     path = Path(base) / str(run_id)
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+def checkpoint_dir(context: Context) -> Path:
+    return Path(str(context.run_config.get("checkpoint-dir", "")) or os.path.join(_flwr_home(), "checkpoints", "digits"))
 
 
-def _rounds(result) -> list[dict]:
-    rounds = sorted(set(result.train_metrics_clientapp) | set(result.evaluate_metrics_clientapp))
-    table = []
-    for rnd in rounds:
-        row = {"round": int(rnd)}
-        for source in (result.train_metrics_clientapp, result.evaluate_metrics_clientapp):
-            row.update({k: float(v) for k, v in dict(source.get(rnd, {})).items() if k != "num-examples"})
-        table.append(row)
-    return table
+def _row(server_round: int, *records) -> dict:
+    row = {"round": int(server_round)}
+    for record in records:
+        if record is not None:
+            row.update({k: float(v) for k, v in dict(record).items() if k != "num-examples"})
+    return row
+
+
+def _available_nodes(grid: Grid, wanted: int) -> int:
+    """Connected SuperNodes, waiting up to NODE_WAIT_S for `wanted` of them."""
+    deadline = time.time() + NODE_WAIT_S
+    while True:
+        count = len(list(grid.get_node_ids()))
+        if count >= wanted or time.time() > deadline:
+            return count
+        time.sleep(1.0)
+
+
+def _provenance(grid: Grid, context: Context, cfg: dict) -> dict:
+    try:
+        run = grid.run
+        fab = {"fab_id": run.fab_id, "fab_version": run.fab_version, "fab_hash": run.fab_hash}
+    except Exception:  # pylint: disable=broad-except
+        fab = {"fab_id": "", "fab_version": "", "fab_hash": ""}
+    return {"app": "digits", **fab, "flower_version": flwr.__version__, "strategy": cfg["strategy"],
+            "dp": cfg["dp"], "num_rounds": cfg["num_rounds"],
+            "run_config": {k: v for k, v in context.run_config.items()}}
+
+
+def _to_named(arrays: ArrayRecord) -> dict:
+    return dict(zip(ARRAY_NAMES, arrays.to_numpy_ndarrays(), strict=True))
+
+
+def _save_model(path: Path, arrays: ArrayRecord, meta: dict) -> dict:
+    meta = dict(meta, model=path.name, sha256=checkpoint.save_npz(path, _to_named(arrays)), created=time.time())
+    checkpoint.write_json(path.with_name(path.name[: -len(".npz")] + ".json"), meta)
+    return meta
 
 
 @app.main()
-def main(grid: Grid, context: Context) -> None:
+def main(grid: Grid, context: Context) -> None:  # pylint: disable=too-many-locals,too-many-statements
     run_id = context.run_id
-    num_rounds = int(context.run_config["num-server-rounds"])
-    min_nodes = int(context.run_config["min-nodes"])
-    strategy = FedAvg(
-        fraction_train=float(context.run_config["fraction-train"]),
-        min_train_nodes=min_nodes,
-        min_evaluate_nodes=min_nodes,
-        min_available_nodes=min_nodes,
-    )
+    run_config = context.run_config
     started = time.time()
-    result = strategy.start(
-        grid=grid,
-        initial_arrays=ArrayRecord(task.get_params(task.new_model())),
-        train_config=ConfigRecord({"local-epochs": int(context.run_config["local-epochs"])}),
-        num_rounds=num_rounds,
-    )
 
+    # Every rule before the first round: a bad config fails here, with the key, the value and what is allowed.
+    cfg = strategies.validate(run_config)
+    available = _available_nodes(grid, cfg["min_nodes"])
+    cfg = strategies.validate(run_config, available_nodes=available)
+    num_sampled = max(int(available * cfg["fraction_train"]), cfg["min_nodes"])
+    strategy = strategies.build(cfg, num_sampled)
+    interval = int(run_config.get("checkpoint-interval", 1))
+    keep = int(run_config.get("checkpoint-keep", 3))
+    if interval < 0 or keep < 1:
+        raise strategies.ConfigError("checkpoint-interval=%d must be >= 0 (0 = only after the last round) and "
+                                     "checkpoint-keep=%d >= 1" % (interval, keep))
+    ckpt_dir = checkpoint_dir(context)
+    provenance = _provenance(grid, context, cfg)
+
+    arrays = ArrayRecord(task.get_params(task.new_model()))
+    first_round = 1
+    resumed_from = None
+    resume = str(run_config.get("resume-from", "")).strip()
+    if resume:
+        meta_path = checkpoint.resolve(resume, ckpt_dir)
+        meta, named, state = checkpoint.load(meta_path)
+        if meta["round"] >= cfg["num_rounds"]:
+            raise strategies.ConfigError(
+                "resume-from=%s: checkpoint %s is at round %d, num-server-rounds=%d leaves nothing to run"
+                % (resume, meta_path, meta["round"], cfg["num_rounds"]))
+        arrays = ArrayRecord([named[name] for name in ARRAY_NAMES])
+        strategies.restore_optimizer_state(strategy, state)
+        first_round = meta["round"] + 1
+        resumed_from = {"checkpoint": str(meta_path), "run_id": meta["run_id"], "round": meta["round"],
+                        "strategy": meta.get("strategy"), "sha256": meta["sha256"]}
+        log(INFO, "Resuming from %s (run %s, round %d)", meta_path, meta["run_id"], meta["round"])
+    provenance["resumed_from"] = resumed_from
+
+    log(INFO, "Strategy %s (%s), rounds %d..%d, %d SuperNodes connected", cfg["strategy"],
+        type(strategy).__name__, first_round, cfg["num_rounds"], available)
+    train_config = ConfigRecord({"local-epochs": int(run_config.get("local-epochs", 1))})
     out = _output_dir(context, run_id)
-    arrays = result.arrays.to_numpy_ndarrays()
-    model_path = out / "model.npz"
-    tmp_model = out / "model.tmp.npz"
-    np.savez(tmp_model, coef=arrays[0], intercept=arrays[1])
-    os.replace(tmp_model, model_path)
+    rows, best = [], None
+    for server_round in range(first_round, cfg["num_rounds"] + 1):
+        log(INFO, "[ROUND %d/%d]", server_round, cfg["num_rounds"])
+        replies = grid.send_and_receive(strategy.configure_train(server_round, arrays, train_config, grid),
+                                        timeout=ROUND_TIMEOUT_S)
+        new_arrays, train_metrics = strategy.aggregate_train(server_round, replies)
+        if new_arrays is None:
+            raise RuntimeError("round %d: no usable training replies (see the SuperNode logs)" % server_round)
+        arrays = new_arrays
+        replies = grid.send_and_receive(strategy.configure_evaluate(server_round, arrays, ConfigRecord(), grid),
+                                        timeout=ROUND_TIMEOUT_S)
+        eval_metrics = strategy.aggregate_evaluate(server_round, replies)
+        row = _row(server_round, train_metrics, eval_metrics)
+        rows.append(row)
+        log(INFO, "\t└──> %s", row)
+
+        meta = dict(provenance, round=server_round, metrics=row)
+        accuracy = row.get("eval_accuracy", float("-inf"))
+        if best is None or accuracy > best["metrics"].get("eval_accuracy", float("-inf")):
+            best = _save_model(out / "best-model.npz", arrays, meta)
+        if server_round == cfg["num_rounds"] or (interval and server_round % interval == 0):
+            checkpoint.save(ckpt_dir, run_id, server_round, _to_named(arrays), meta, keep,
+                            state=strategies.optimizer_state(strategy))
+
+    final = _save_model(out / "model.npz", arrays, dict(provenance, round=cfg["num_rounds"],
+                                                        metrics=rows[-1] if rows else {}))
     summary = {
         "run_id": run_id,
         "app": "digits",
-        "strategy": "FedAvg",
-        "num_rounds": num_rounds,
-        "rounds": _rounds(result),
-        "model": str(model_path),
-        "model_sha256": hashlib.sha256(model_path.read_bytes()).hexdigest(),
+        "strategy": cfg["strategy"],
+        "dp": cfg["dp"],
+        "flower_version": flwr.__version__,
+        "fab_hash": provenance["fab_hash"],
+        "num_rounds": cfg["num_rounds"],
+        "first_round": first_round,
+        "resumed_from": resumed_from,
+        "rounds": rows,
+        "model": str(out / "model.npz"),
+        "model_sha256": final["sha256"],
+        "best_model": str(out / "best-model.npz"),
+        "best_round": best["round"] if best else None,
+        "checkpoint_dir": str(ckpt_dir / str(run_id)),
+        "checkpoints": sorted(str(p) for p in (ckpt_dir / str(run_id)).glob("round-*.json")),
         "elapsed_s": round(time.time() - started, 3),
     }
-    _atomic_write(out / "metrics.json", json.dumps(summary, indent=2).encode())
+    checkpoint.write_json(out / "metrics.json", summary)

@@ -55,3 +55,56 @@ def evaluate(model: LogisticRegression, x, y) -> tuple[float, float]:
     """Return (loss, accuracy)."""
     proba = model.predict_proba(x)
     return float(log_loss(y, proba, labels=model.classes_)), float(model.score(x, y))
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def proximal_objective(theta: np.ndarray, x, y, global_params: list[np.ndarray], mu: float, c: float = 1.0):
+    """FedProx's local objective for multinomial logistic regression, and its gradient.
+
+    f(w) = mean cross-entropy + ||W||^2 / (2 C n)  (scikit-learn's L2-regularised objective divided by C n)
+           + mu/2 * ||w - w_global||^2             (the proximal term, over coefficients and intercepts)
+    `theta` is the flattened (coef, intercept) vector.
+    """
+    n = len(x)
+    coef = theta[: N_CLASSES * N_FEATURES].reshape(N_CLASSES, N_FEATURES)
+    intercept = theta[N_CLASSES * N_FEATURES:]
+    proba = _softmax(x @ coef.T + intercept)
+    onehot = np.eye(N_CLASSES)[y]
+    loss = -np.mean(np.log(np.clip(proba[np.arange(n), y], 1e-12, None))) + (coef ** 2).sum() / (2 * c * n)
+    residual = (proba - onehot) / n
+    grad_coef = residual.T @ x + coef / (c * n)
+    grad_intercept = residual.sum(axis=0)
+    global_theta = np.concatenate([global_params[0].ravel(), global_params[1].ravel()])
+    diff = theta - global_theta
+    loss += 0.5 * mu * float(diff @ diff)
+    grad = np.concatenate([grad_coef.ravel(), grad_intercept]) + mu * diff
+    return float(loss), grad
+
+
+def fit_proximal(model: LogisticRegression, x, y, mu: float, local_epochs: int = 1) -> float:
+    """Train from the model's current (global) parameters on FedProx's objective with L-BFGS.
+
+    The same solver and iteration budget as `fit` (scikit-learn's lbfgs, 10 iterations per local epoch), with the
+    proximal term mu/2 * ||w - w_global||^2 added to the loss and its gradient mu * (w - w_global) to the gradient,
+    so a larger mu keeps the local model closer to the global one. Returns ||w - w_global||.
+    """
+    from scipy.optimize import minimize  # scikit-learn's own dependency
+
+    global_params = [p.copy() for p in get_params(model)]
+    theta0 = np.concatenate([global_params[0].ravel(), global_params[1].ravel()])
+    result = minimize(proximal_objective, theta0, args=(x, y, global_params, mu), jac=True, method="L-BFGS-B",
+                      options={"maxiter": 10 * local_epochs})
+    theta = result.x
+    model.coef_ = theta[: N_CLASSES * N_FEATURES].reshape(N_CLASSES, N_FEATURES)
+    model.intercept_ = theta[N_CLASSES * N_FEATURES:].copy()
+    return float(np.linalg.norm(theta - theta0))
+
+
+def poison(params: list[np.ndarray], scale: float) -> list[np.ndarray]:
+    """Test-only model poisoning: the update sign-flipped and scaled (a classic Byzantine attack)."""
+    return [-scale * p for p in params]
