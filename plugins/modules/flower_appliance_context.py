@@ -14,8 +14,8 @@ version_added: 1.0.0
 description:
   - Runs inside a SuperLink or SuperNode appliance at boot. Reads the OpenNebula context, checks every
     C(ONEAPP_*) variable of the role against the appliance schema and returns the role variables to apply.
-  - All errors are reported at once, each naming the variable, its value and what is allowed. Nothing is
-    changed when a variable is invalid (not even O(write_one_env)).
+  - All errors are reported at once, each naming the variable, its value and what is allowed. When a variable
+    is invalid only O(one_env) is written (so the failure can be reported through OneGate), nothing else.
   - Reads C(context.sh) and C(token.txt) from the first of O(context_dirs) that has them (the mounted CONTEXT
     CD-ROM, or the directory a container gets), else C(/var/run/one-context/one_env) as one-context wrote it.
     Context files are parsed as text, never run by a shell.
@@ -165,13 +165,14 @@ def main():
         module.no_log_values.add(context['TOKENTXT'])
     result, errors, secrets = appliance_config(p['role'], context, p['installed_versions'])
     module.no_log_values.update(secrets)
-    if errors:
-        module.fail_json(msg='invalid appliance context (%d): %s' % (len(errors), '; '.join(errors)),
-                         errors=errors, source=source)
+    # one_env first: even an invalid context must be able to report its error through OneGate.
     wanted = render_one_env(context)
     changed = bool(p['write_one_env'] and source != p['one_env'] and _read_or_none(p['one_env']) != wanted)
     if changed and not module.check_mode:
         _write_private(p['one_env'], wanted)
+    if errors:
+        module.fail_json(msg='invalid appliance context (%d): %s' % (len(errors), '; '.join(errors)),
+                         errors=errors, source=source, changed=changed)
     module.exit_json(changed=changed, source=source, **result)
 
 

@@ -89,18 +89,21 @@ def test_the_context_of_a_service_vm_is_read_validated_and_turned_into_role_vari
     assert not run_module(flower_appliance_context, args)['changed']
 
 
-def test_an_invalid_context_reports_every_error_and_writes_nothing_but_one_env(service, run_module, tmp_path):
+def test_an_invalid_context_reports_every_error_and_writes_only_one_env_to_report_it(service, run_module, tmp_path):
     directory = str(tmp_path / 'cdrom')
     service.sim.write_context(service.vms('superlink')[0], directory)
     with open(os.path.join(directory, 'context.sh'), 'a') as handle:
         handle.write("ONEAPP_FL_TLS_ENABLED='NO'\nONEAPP_FL_CERT_EXTRA_SAN='IP:1.2.3'\n")
-    result = run_module(flower_appliance_context, dict(role='superlink', context_dirs=[directory],
-                                                       one_env=str(tmp_path / 'one_env'),
+    one_env = str(tmp_path / 'one_env')
+    result = run_module(flower_appliance_context, dict(role='superlink', context_dirs=[directory], one_env=one_env,
                                                        installed_versions=['1.42.0']))
     assert result['failed'] and result['errors'] == [
         "ONEAPP_FL_CERT_EXTRA_SAN='IP:1.2.3' is invalid: '1.2.3' is not an IP address; allowed: comma-separated "
         "IP:<address> or DNS:<name> entries"]
     assert 'role_vars' not in result
+    # The failure can be reported: onegate_vm finds its credentials in the one_env written anyway.
+    reported = run_module(onegate_vm, dict(one_env_path=one_env, attributes={'FL_READY': 'NO'}))
+    assert reported['changed'] and reported['user_template']['FL_READY'] == 'NO'
 
 
 def test_discovery_returns_the_superlink_and_a_partition_that_scaling_does_not_move(service):
