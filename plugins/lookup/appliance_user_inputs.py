@@ -43,7 +43,7 @@ EXAMPLES = r'''
 
 RETURN = r'''
 _raw:
-  description: One dict per role, C({ONEAPP_NAME: user input string}) or C({ONEAPP_NAME: '$ONEAPP_NAME'}).
+  description: "One dict per role: C(ONEAPP_NAME) to its user input string, or to C($ONEAPP_NAME)."
   type: list
   elements: dict
 '''

@@ -55,6 +55,7 @@ attributes:
     description: Reports whether O(one_env) would be written.
   diff_mode:
     support: none
+    description: Nothing to show.
   idempotent:
     support: full
     description: O(one_env) is written only when its content differs.

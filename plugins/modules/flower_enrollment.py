@@ -16,7 +16,8 @@ description:
     the public key (C(FL_NODE_PUBKEY)) of every live VM of the SuperNode role with the SuperLink, and
     unregisters the keys of VMs that left the role or changed their key.
   - Only VMs of this service count, so a machine outside it cannot get a key registered.
-  - Keeps C({vm id: public key}) in O(enrollment_file) so that keys of VMs that are gone can be unregistered.
+  - Keeps the public key of each enrolled VM in O(enrollment_file) so that keys of VMs that are gone can be
+    unregistered.
   - Flower never accepts an unregistered key again; a VM that comes back must publish a new key.
   - A SuperLink VM outside any OneFlow service has no SuperNodes to enroll; the module then changes nothing and
     returns RV(in_service=false) (its operator registers keys with M(opennebula.flower.flower_supernode_registration)).

@@ -60,6 +60,7 @@ attributes:
     description: Only reads.
   diff_mode:
     support: none
+    description: Nothing to show.
   idempotent:
     support: full
     description: Only reads.

@@ -83,7 +83,7 @@ class Cloud:
 
     def playbook(self, playbook, *extra, timeout=1800):
         return subprocess.run(self._playbook_argv(playbook, extra), cwd=REPO, env=self.env(), capture_output=True,
-                              text=True, timeout=timeout)
+                              text=True, timeout=timeout, check=False)
 
     def start_playbook(self, playbook, *extra):
         """The playbook as a running process (stdout and stderr together in .communicate()[0])."""

@@ -56,7 +56,7 @@ def test_image_is_built_from_the_playbook(smoke_image):
 def test_second_build_is_cached(build_appliance, smoke_image):
     # The key covers the collection's files: an edit in the working tree between two builds (someone working in
     # the same checkout) rebuilds, so retry; on a quiet tree (CI) the first rebuild is already cached.
-    for _ in range(3):
+    for _attempt in range(3):
         again = build_appliance(IMAGE, PLAYBOOK, "-e", "smoke_port=8080")
         if "]: up to date" in again.stderr:
             break

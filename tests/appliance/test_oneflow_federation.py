@@ -13,8 +13,8 @@ import pytest
 
 from ansible_collections.opennebula.flower.plugins.module_utils._one_xmlrpc import (
     OneXMLRPCClient, find_by_name, render_template)
-from tests.appliance.containers import Containers, Mount, host_dir
-from tests.appliance.oneflow_cloud import CONTEXT_DIR, Cloud
+from tests.appliance.containers import Containers, host_dir
+from tests.appliance.oneflow_cloud import Cloud
 
 SERVICE = "flower-federation-1"
 MAX_SUPERNODES = 4
@@ -165,7 +165,6 @@ def test_a_machine_outside_the_service_cannot_join_with_a_well_formed_key(cloud,
                          120, "the SuperLink refusing the outsider")
     assert refused
     assert len(flwr_nodes(ctr)) == 2, "an outsider's key must never be registered"
-
 
 
 def train(cloud, service, *extra):

@@ -69,7 +69,7 @@ def resumed(federation):
 
     crashed = federation.submit({"num-server-rounds": ROUNDS, "checkpoint-keep": 5})
     ckpt_dir = federation.superlink_home / "checkpoints/digits" / str(crashed)
-    assert wait_for(lambda: (ckpt_dir / ("round-%05d.json" % KILL_AFTER)).is_file(), timeout=300), ckpt_dir
+    assert wait_for((ckpt_dir / ("round-%05d.json" % KILL_AFTER)).is_file, timeout=300), ckpt_dir
     pid = int(supervisorctl(federation, "pid", "flower-superlink"))
     os.kill(pid, signal.SIGKILL)  # supervisord starts it again (autorestart), on the same state database
     rounds_at_kill = sorted(p.name for p in ckpt_dir.glob("round-*.json"))
@@ -126,8 +126,8 @@ def test_export_copies_final_and_best_models_with_provenance(federation, resumed
     dest = tmp_path / "models"
     federation.playbook("playbooks/export.yml", "-e", "flower_export_dest=%s" % dest)
     run_dir = dest / str(resumed["resumed"])
-    assert sorted(p.name for p in run_dir.iterdir()) == ["best-model.json", "best-model.npz", "metrics.json",
-                                                          "model.json", "model.npz"]
+    assert sorted(p.name for p in run_dir.iterdir()) == [
+        "best-model.json", "best-model.npz", "metrics.json", "model.json", "model.npz"]
     for name in ("model", "best-model"):
         meta = json.loads((run_dir / (name + ".json")).read_text())
         assert meta["sha256"] == hashlib.sha256((run_dir / (name + ".npz")).read_bytes()).hexdigest()

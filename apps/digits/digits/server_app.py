@@ -10,7 +10,6 @@ and, every `checkpoint-interval` rounds and after the last, a checkpoint under <
 state and round number and runs the remaining rounds up to num-server-rounds.
 """
 
-import json
 import os
 import time
 from logging import INFO
@@ -74,7 +73,7 @@ def _provenance(grid: Grid, context: Context, cfg: dict) -> dict:
         fab = {"fab_id": "", "fab_version": "", "fab_hash": ""}
     return {"app": "digits", **fab, "flower_version": flwr.__version__, "strategy": cfg["strategy"],
             "dp": cfg["dp"], "num_rounds": cfg["num_rounds"],
-            "run_config": {k: v for k, v in context.run_config.items()}}
+            "run_config": dict(context.run_config.items())}
 
 
 def _to_named(arrays: ArrayRecord) -> dict:

@@ -75,8 +75,8 @@ def test_run_writes_checkpoints_best_and_final_with_provenance(tmp_path):
 
 @pytest.mark.parametrize("strategy", ["FedAvg", "FedAdam"])
 def test_resume_finishes_the_remaining_rounds_like_an_uninterrupted_run(strategy, tmp_path):
-    full, _ = inprocess.run_server({"strategy": strategy, "num-server-rounds": 5}, inprocess.nodes(2),
-                                   tmp_path / "full")
+    full, _unused = inprocess.run_server({"strategy": strategy, "num-server-rounds": 5}, inprocess.nodes(2),
+                                         tmp_path / "full")
     # The "crashed" run: rounds 1-2 only, checkpointed; then a new run resumes from the latest checkpoint.
     ckpts = str(tmp_path / "ckpt")
     inprocess.run_server({"strategy": strategy, "num-server-rounds": 2, "checkpoint-dir": ckpts},

@@ -211,23 +211,23 @@ def test_fedprox_clients_report_the_proximal_term(tmp_path):
                                     {"strategy": "MultiKrum", "multikrum-select": 2}])
 def test_poisoning_breaks_fedavg_and_not_robust_strategies(robust, tmp_path):
     attacked = {"num-server-rounds": 2, "min-nodes": 3, "test-attacks": True}
-    fedavg, _ = inprocess.run_server(dict(attacked, strategy="FedAvg"), inprocess.nodes(3, malicious=(2,)),
-                                     tmp_path / "a")
-    held, _ = inprocess.run_server(dict(attacked, **robust), inprocess.nodes(3, malicious=(2,)), tmp_path / "r")
+    fedavg, _unused = inprocess.run_server(dict(attacked, strategy="FedAvg"), inprocess.nodes(3, malicious=(2,)),
+                                           tmp_path / "a")
+    held, _unused = inprocess.run_server(dict(attacked, **robust), inprocess.nodes(3, malicious=(2,)), tmp_path / "r")
     assert fedavg["rounds"][-1]["eval_accuracy"] < 0.5 < 0.85 < held["rounds"][-1]["eval_accuracy"]
 
 
 def test_malicious_node_is_honest_unless_the_run_arms_test_attacks(tmp_path):
-    metrics, _ = inprocess.run_server({"num-server-rounds": 2, "min-nodes": 3}, inprocess.nodes(3, malicious=(2,)),
-                                      tmp_path)
+    metrics, _unused = inprocess.run_server({"num-server-rounds": 2, "min-nodes": 3}, inprocess.nodes(3, malicious=(2,)),
+                                            tmp_path)
     assert metrics["rounds"][-1]["poisoned"] == 0
     assert metrics["rounds"][-1]["eval_accuracy"] > 0.9
 
 
 def test_dp_wrappers_train_in_process(tmp_path):
     for mode in ("server-fixed", "client-fixed"):
-        metrics, _ = inprocess.run_server({"dp": mode, "num-server-rounds": 2, "min-nodes": 3}, inprocess.nodes(3),
-                                          tmp_path / mode)
+        metrics, _unused = inprocess.run_server({"dp": mode, "num-server-rounds": 2, "min-nodes": 3}, inprocess.nodes(3),
+                                                tmp_path / mode)
         assert metrics["dp"] == mode and metrics["rounds"][-1]["eval_accuracy"] > 0.6
 
 
