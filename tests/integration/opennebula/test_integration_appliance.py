@@ -7,9 +7,15 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 import base64
+import datetime
+import json
 import os
 
 import pytest
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from ansible_collections.opennebula.flower.plugins.module_utils._flwr_registration import key_fingerprint
 from ansible_collections.opennebula.flower.plugins.module_utils._one_xmlrpc import OneXMLRPCClient
@@ -197,3 +203,60 @@ def test_a_superlink_outside_any_service_has_nothing_to_enroll(service, run_modu
     assert not result.get('failed'), result
     assert result['in_service'] is False and not result['changed'] and result['enrolled'] == []
     assert not os.path.exists(fake_flwr.calls_path) or fake_flwr.calls() == []
+
+
+def _b64(text):
+    return base64.b64encode(text.encode()).decode()
+
+
+def _context_with(service, tmp_path, role, **variables):
+    directory = str(tmp_path / ('cdrom-%s' % role))
+    service.sim.write_context(service.vms(role)[0], directory)
+    with open(os.path.join(directory, 'context.sh'), 'a') as handle:
+        for name, value in variables.items():
+            handle.write("%s='%s'\n" % (name, value))
+    return dict(role=role, context_dirs=[directory], one_env=str(tmp_path / ('one_env-%s' % role)),
+                installed_versions=['1.42.0'])
+
+
+def test_every_superlink_variable_reaches_the_role(service, run_module, tmp_path):
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, u'operator-ca')])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+            .sign(key, hashes.SHA256()))
+    pem = cert.public_bytes(serialization.Encoding.PEM).decode()
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    args = _context_with(service, tmp_path, 'superlink', ONEAPP_FLOWER_VERSION='1.42.0',
+                         ONEAPP_FL_CERT_EXTRA_SAN='IP:198.18.9.9,DNS:fl.example.org',
+                         ONEAPP_FL_SSL_CA_CERTFILE=_b64(pem), ONEAPP_FL_SSL_CERTFILE=_b64(pem),
+                         ONEAPP_FL_SSL_KEYFILE=_b64(key_pem))
+    result = run_module(flower_appliance_context, args)
+    assert not result.get('failed'), result
+    role_vars = result['role_vars']
+    assert role_vars['superlink_tls_subject_alt_names'] == ['198.18.9.9', 'fl.example.org']
+    assert role_vars['superlink_advertised_host'] == '10.10.0.10'
+    assert (role_vars['superlink_tls_operator_ca_cert'], role_vars['superlink_tls_operator_cert']) == (pem, pem)
+    # The operator's key is masked in everything the module returns to Ansible's output.
+    assert key_pem not in json.dumps(result)
+
+    args = _context_with(service, tmp_path, 'superlink', ONEAPP_FL_TLS_ENABLED='NO', ONEAPP_FL_AUTH_ENABLED='NO')
+    role_vars = run_module(flower_appliance_context, args)['role_vars']
+    assert (role_vars['superlink_tls_enabled'], role_vars['superlink_auth_enabled']) == (False, False)
+
+
+def test_every_supernode_variable_reaches_the_role_or_the_discovery(service, run_module, tmp_path):
+    args = _context_with(service, tmp_path, 'supernode', ONEAPP_FL_SUPERLINK_ADDRESS='fl.example.org:9092',
+                         ONEAPP_FL_SSL_CA_CERTFILE=base64.b64encode(CA.encode()).decode(),
+                         ONEAPP_FL_NODE_CONFIG='partition-id=3 num-partitions=8 site="lyon"',
+                         ONEAPP_FL_NUM_PARTITIONS='8', ONEAPP_FL_DISCOVERY_TIMEOUT='60',
+                         ONEAPP_FL_EDGE_BACKOFF='fixed', ONEAPP_FL_EDGE_MAX_BACKOFF='5')
+    result = run_module(flower_appliance_context, args)
+    assert not result.get('failed'), result
+    assert result['role_vars'] == {
+        'supernode_flower_version': '1.42.0', 'supernode_tls_enabled': True,
+        'supernode_superlink_address': 'fl.example.org:9092', 'supernode_superlink_ca_cert': CA,
+        'supernode_node_config': {'partition-id': 3, 'num-partitions': 8, 'site': 'lyon'}}
+    assert result['discovery'] == {'timeout': 60, 'backoff': 'fixed', 'max_backoff': 5, 'num_partitions': 8}
