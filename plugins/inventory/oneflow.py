@@ -11,7 +11,8 @@ short_description: The VMs of OpenNebula OneFlow services as inventory
 version_added: 1.0.0
 description:
   - Hosts are the VMs of one or more OneFlow services. Each VM is read from oned for its NICs and USER_TEMPLATE.
-  - Groups are made per role (for example C(superlink), C(supernode)) and per service (C(service_<name>)).
+  - Groups are made per role (for example C(superlink), C(supernode)) and per service (C(service_<name>));
+    every host is also in C(opennebula), which the local-federation plays leave out.
   - Host variables are C(ansible_host) (the IP on O(network), else the first NIC with an address), C(one_ips),
     C(one_nics), C(one_user_template) (for example C(FL_ENDPOINT)), C(one_vm_id), C(one_vm_name),
     C(one_vm_state), C(one_service_id), C(one_service_name) and C(one_role_name).
@@ -229,7 +230,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 hostvars['ansible_host'] = address
             hostvars = make_unsafe(hostvars)
             self.inventory.add_host(host)
-            for group in (record['role_name'], prefix + str(record['service_name'])):
+            for group in (record['role_name'], prefix + str(record['service_name']), 'opennebula'):
                 group = self.inventory.add_group(self._sanitize_group_name(group))
                 self.inventory.add_child(group, host)
             for key, value in hostvars.items():

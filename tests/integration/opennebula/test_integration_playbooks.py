@@ -9,6 +9,7 @@ __metaclass__ = type
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -80,3 +81,27 @@ def test_register_deploy_destroy(cloud, tmp_path):
     destroyed = playbook(cloud, 'destroy.yml', {'flower_destroy_templates': True})
     assert destroyed.returncode == 0, destroyed.stdout[-3000:]
     assert find_by_name(client.template_pool(), 'flower-supernode') is None
+
+
+def test_site_yml_with_an_opennebula_inventory_registers_and_deploys(cloud, tmp_path):
+    inventory = tmp_path / 'inventory'
+    shutil.copytree(os.path.join(ROOT, 'inventories', 'opennebula'), str(inventory))
+    paths = {}
+    for role in ('superlink', 'supernode'):
+        paths[role] = str(tmp_path / ('%s.qcow2' % role))
+        with open(paths[role], 'wb') as handle:
+            handle.write(b'QFI\xfb' + b'\0' * 508)
+    env = dict(os.environ, ONE_URL=cloud.xmlrpc_url, ONEFLOW_URL=cloud.oneflow_url, ONE_USERNAME=cloud.username,
+               ONE_PASSWORD=cloud.password, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_NOCOLOR='1')
+    binary = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
+    extra = {'flower_register_image_paths': paths, 'ansible_python_interpreter': sys.executable}
+    # Training runs over SSH on the SuperLink VM, which the simulator does not have: tests/appliance covers it.
+    proc = subprocess.run([binary, '-i', str(inventory), os.path.join(ROOT, 'site.yml'), '--skip-tags', 'train',
+                           '-e', json.dumps(extra)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
+                          check=False)
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    services = [d for d in cloud.state.pools['document'].values() if d.name == 'flower-federation-1']
+    assert cloud.service(services[0].id)['state'] == 2
+    # The appliances configure themselves: the local plays match none of the service's VMs.
+    assert proc.stdout.count('skipping: no hosts matched') >= 2
+    assert 'Deploy the Flower SuperLink' in proc.stdout and 'opennebula.flower.superlink :' not in proc.stdout
