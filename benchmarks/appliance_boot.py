@@ -99,7 +99,7 @@ def main():
         sys.exit("docker is not available: %s" % problem)
     images = build_images()
     results = []
-    for _ in range(args.repeats):
+    for _repeat in range(args.repeats):
         with Containers("ofl-bench") as containers:
             raw = raw_superlink(containers, images["superlink"])
             ours_ = ours(containers, images, Path(tempfile.mkdtemp(prefix="ofl-bench-")))
