@@ -46,8 +46,10 @@ def raw_superlink(containers, image):
     ctr = containers.run("ofl-bench-raw", image, network=None, extra_args=["--network", "none"], wait=True)
     ctr.exec("systemctl", "mask", "--now", "opennebula-flower-context.service", check=False)
     started = time.monotonic()
-    ctr.sh("cd /tmp && FLWR_TELEMETRY_ENABLED=0 FLWR_DISABLE_UPDATE_CHECK=1 nohup /opt/flower/venv/bin/flower-superlink"
-           " --insecure --host 127.0.0.1 --port 9300 --database :flwr-in-memory: >/tmp/raw.log 2>&1 &")
+    ctr.exec("systemd-run", "--unit", "raw-superlink", "--setenv=FLWR_TELEMETRY_ENABLED=0",
+             "--setenv=FLWR_DISABLE_UPDATE_CHECK=1", "--setenv=PATH=/opt/flower/venv/bin:/usr/bin:/bin",
+             "--setenv=FLWR_HOME=/tmp/raw", "/opt/flower/venv/bin/flower-superlink", "--insecure", "--host",
+             "127.0.0.1", "--port", "9300", "--database", ":flwr-in-memory:")
     ctr.wait_for("python3", "-c", "import urllib.request;urllib.request.urlopen('http://127.0.0.1:9300/health')",
                  timeout=300, interval=0.2)
     elapsed = time.monotonic() - started
@@ -109,7 +111,8 @@ def main():
     summary = {
         "raw_superlink_start_s": statistics.median(r["raw_superlink_start_s"] for r in results),
         "superlink_boot_to_fl_ready_s": statistics.median(r["superlink_boot_to_fl_ready_s"] for r in results),
-        "supernode_boot_to_fl_ready_s": statistics.median(x for r in results for x in r["supernode_boot_to_fl_ready_s"]),
+        "supernode_boot_to_fl_ready_s": round(statistics.median(
+            x for r in results for x in r["supernode_boot_to_fl_ready_s"]), 1),
         "service_deploy_s": statistics.median(r["service_deploy_s"] for r in results),
     }
     summary["ratio_superlink_ready_vs_raw_start"] = round(
