@@ -98,6 +98,7 @@ def reconcile(service_doc, role_name, enrollment, cli, registry, check_mode=Fals
             enrolled[vm] = wanted[vm]
     if (added or removed) and not check_mode:
         enrollment.save(enrolled)
+    # In check mode `enrolled` is unchanged; this is what it would hold.
+    after = (set(enrolled) - set(removed)) | set(added)
     return dict(changed=bool(added or removed), added=added, removed=removed, rejected=rejected, failed=failed,
-                enrolled=sorted(set(enrolled) if not check_mode else (set(enrolled) - set(removed)) | set(added),
-                                key=int))
+                enrolled=sorted(after, key=int))

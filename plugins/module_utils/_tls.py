@@ -17,7 +17,6 @@ import hashlib
 import ipaddress
 import os
 import re
-import tempfile
 import traceback
 
 CRYPTOGRAPHY_IMPORT_ERROR = None
@@ -31,6 +30,8 @@ try:
 except ImportError:
     HAS_CRYPTOGRAPHY = False
     CRYPTOGRAPHY_IMPORT_ERROR = traceback.format_exc()
+
+from ansible_collections.opennebula.flower.plugins.module_utils._files import write_file
 
 CA_CERT = 'ca.crt'
 CA_KEY = 'ca.key'
@@ -262,30 +263,6 @@ def key_info(key):
 
 
 # ---------------------------------------------------------------- file handling
-
-def write_file(module, dest, data, mode):
-    """Write ``data`` to ``dest`` atomically; the file is never wider than ``mode`` meanwhile."""
-    fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(dest), dir=os.path.dirname(dest))
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-        os.chmod(tmp, mode)
-        if os.path.isfile(dest):
-            try:
-                # atomic_move copies the old file's mode onto the new one
-                os.chmod(dest, mode)
-            except OSError:
-                pass
-        # a newly created file gets 0666 & ~umask from atomic_move until set_attributes runs
-        old_umask = os.umask(0o077)
-        try:
-            module.atomic_move(tmp, dest)
-        finally:
-            os.umask(old_umask)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
 
 def set_attributes(module, path, mode, owner=None, group=None):
     """Apply mode/owner/group (owner/group None: leave). Returns (changed, before, after)."""

@@ -125,25 +125,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.opennebula.flower.plugins.module_utils._appliance_context import (
     ContextNotFound, appliance_config, read_context, render_one_env)
-
-
-def _read_or_none(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return None
-
-
-def _write_private(path, text):
-    directory = os.path.dirname(path)
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o755)
-    tmp = path + '.tmp'
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o400)
-    with os.fdopen(fd, 'w') as handle:
-        handle.write(text)
-    os.rename(tmp, path)
+from ansible_collections.opennebula.flower.plugins.module_utils._files import write_file
+from ansible_collections.opennebula.flower.plugins.module_utils._tls import TLSError, read_bytes
 
 
 def main():
@@ -168,9 +151,14 @@ def main():
     module.no_log_values.update(secrets)
     # one_env first: even an invalid context must be able to report its error through OneGate.
     wanted = render_one_env(context)
-    changed = bool(p['write_one_env'] and source != p['one_env'] and _read_or_none(p['one_env']) != wanted)
+    try:
+        changed = bool(p['write_one_env'] and source != p['one_env'] and read_bytes(p['one_env']) != wanted.encode())
+    except TLSError as exc:  # read_bytes: the file exists but cannot be read
+        module.fail_json(msg=str(exc), source=source)
     if changed and not module.check_mode:
-        _write_private(p['one_env'], wanted)
+        if not os.path.isdir(os.path.dirname(p['one_env'])):
+            os.makedirs(os.path.dirname(p['one_env']), 0o755)
+        write_file(module, p['one_env'], wanted.encode(), 0o400)
     if errors:
         module.fail_json(msg='invalid appliance context (%d): %s' % (len(errors), '; '.join(errors)),
                          errors=errors, source=source, changed=changed)

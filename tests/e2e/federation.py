@@ -11,6 +11,18 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+
+# Scores a saved digits model on the whole test set, in the federation's virtualenv.
+EVALUATE_MODEL = """
+import sys, numpy as np
+sys.path.insert(0, sys.argv[2])
+from digits import task
+params = np.load(sys.argv[1])
+model = task.new_model()
+task.set_params(model, [params["coef"], params["intercept"]])
+x_train, y_train, x_test, y_test = task.load_partition(0, 1)
+print(task.evaluate(model, x_test, y_test)[1])
+"""
 BIN = Path(sys.executable).parent
 RECAP = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 
@@ -137,6 +149,12 @@ class LocalFederation:
 
     def run_dir(self, run_id):
         return self.superlink_home / "runs" / str(run_id)
+
+    def model_accuracy(self, model_path):
+        """Accuracy of a saved digits model (model.npz) on the whole test set, independently of the run's metrics."""
+        out = subprocess.run([str(self.venv / "bin/python"), "-c", EVALUATE_MODEL, str(model_path),
+                              str(REPO / "apps/digits")], capture_output=True, text=True, check=True).stdout
+        return float(out)
 
     def metrics(self, run_id):
         return json.loads((self.run_dir(run_id) / "metrics.json").read_text())

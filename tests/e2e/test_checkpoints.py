@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.e2e.federation import REPO, LocalFederation
+from tests.e2e.federation import LocalFederation
 
 pytestmark = pytest.mark.e2e
 
@@ -20,17 +20,6 @@ KILL_AFTER = 2
 # Resumed vs uninterrupted final federated accuracy, absolute. Training is deterministic (L-BFGS from the same
 # arrays on the same shards), so the two agree up to the order in which replies are summed.
 TOLERANCE = 0.01
-
-EVALUATE_MODEL = """
-import sys, numpy as np
-sys.path.insert(0, sys.argv[2])
-from digits import task
-params = np.load(sys.argv[1])
-model = task.new_model()
-task.set_params(model, [params["coef"], params["intercept"]])
-x_train, y_train, x_test, y_test = task.load_partition(0, 1)
-print(task.evaluate(model, x_test, y_test)[1])
-"""
 
 MEASURED = {}
 
@@ -135,9 +124,7 @@ def test_export_copies_final_and_best_models_with_provenance(federation, resumed
     metrics = json.loads((run_dir / "metrics.json").read_text())
     best = json.loads((run_dir / "best-model.json").read_text())
     assert best["metrics"]["eval_accuracy"] == max(row["eval_accuracy"] for row in metrics["rounds"])
-    accuracy = float(subprocess.run([str(federation.venv / "bin/python"), "-c", EVALUATE_MODEL,
-                                     str(run_dir / "model.npz"), str(REPO / "apps/digits")],
-                                    capture_output=True, text=True, check=True).stdout)
+    accuracy = federation.model_accuracy(run_dir / "model.npz")
     MEASURED["exported_model_accuracy_full_test_set"] = accuracy
     assert accuracy >= 0.9
 

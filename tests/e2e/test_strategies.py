@@ -7,7 +7,6 @@ with bad input here and with a successful resume in test_checkpoints.py.
 """
 
 import json
-import subprocess
 import time
 
 import pytest
@@ -33,17 +32,6 @@ NODE_CONFIG = json.dumps({"supernode_node_config": {
     "num-partitions": "{{ flower_local_supernodes | int }}",
     "malicious": "{{ flower_local_index | int == 3 }}",
 }})
-
-EVALUATE_MODEL = """
-import sys, numpy as np
-sys.path.insert(0, sys.argv[2])
-from digits import task
-params = np.load(sys.argv[1])
-model = task.new_model()
-task.set_params(model, [params["coef"], params["intercept"]])
-x_train, y_train, x_test, y_test = task.load_partition(0, 1)
-print(task.evaluate(model, x_test, y_test)[1])
-"""
 
 MEASURED = {}
 
@@ -72,13 +60,6 @@ def run_all(fed, configs):
 
 def final_accuracy(fed, run_id):
     return fed.metrics(run_id)["rounds"][-1]["eval_accuracy"]
-
-
-def model_accuracy(fed, run_id):
-    """Accuracy of the run's saved model.npz on the whole held-out set, evaluated outside Flower."""
-    out = subprocess.run([str(fed.venv / "bin/python"), "-c", EVALUATE_MODEL, str(fed.run_dir(run_id) / "model.npz"),
-                          str(REPO / "apps/digits")], capture_output=True, text=True, check=True).stdout
-    return float(out)
 
 
 def test_every_strategy_completes_two_rounds(federation):
@@ -113,7 +94,7 @@ def test_robust_strategies_keep_accuracy_when_one_node_poisons(federation):
     MEASURED["poisoning_s"] = round(time.time() - started, 1)
     assert all(status == "finished:completed" for _run, status in results.values()), results
     federated = {name: round(final_accuracy(federation, run_id), 4) for name, (run_id, _s) in results.items()}
-    standalone = {name: round(model_accuracy(federation, run_id), 4) for name, (run_id, _s) in results.items()}
+    standalone = {name: round(federation.model_accuracy(federation.run_dir(run_id) / "model.npz"), 4) for name, (run_id, _s) in results.items()}
     MEASURED["poisoned_eval_accuracy"] = federated
     MEASURED["poisoned_model_accuracy_full_test_set"] = standalone
     # The attack really ran: a third of the training examples came from the poisoning node.

@@ -17,7 +17,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from ansible_collections.opennebula.flower.plugins.module_utils._flwr_registration import key_fingerprint
 from ansible_collections.opennebula.flower.plugins.module_utils._one_xmlrpc import OneXMLRPCClient
 from ansible_collections.opennebula.flower.plugins.modules import (
     flower_appliance_context, flower_enrollment, flower_superlink_discovery, oneflow_service, oneflow_template,
@@ -180,7 +179,11 @@ def test_enrollment_registers_only_the_services_supernodes_and_unregisters_those
     assert removed['changed'] and removed['removed'] == [str(v) for v in gone]
     statuses = dict((n['id'], n['status']) for n in fake_flwr.state()['nodes'])
     assert sorted(statuses.values()) == ['registered', 'unregistered']
-    assert key_fingerprint(keys[gone[0]])  # the departed key stays unregistered for good
+    # It is the departed VM's key that is unregistered (for good), and the remaining VM's that stays registered.
+    key_nodes = fake_flwr.state()['keys']
+    assert statuses[key_nodes[keys[gone[0]].split()[1]]] == 'unregistered'
+    kept = [vm for vm in (first, second) if vm not in gone][0]
+    assert statuses[key_nodes[keys[kept].split()[1]]] == 'registered'
 
 
 def test_a_malformed_published_key_is_rejected_not_registered(service, run_module, fake_flwr, tmp_path):
