@@ -95,6 +95,14 @@ VM_RUNNING = StateTable(
     transitional=['INIT*', 'PENDING*', 'HOLD*', 'ACTIVE/*', 'CLONING*'],
 )
 
+# Flower's statuses in `flwr supernode list`; a node the SuperLink does not list (ABSENT) will not come.
+SUPERNODE_ONLINE = StateTable(
+    'SuperNode online',
+    success=['online'],
+    failure=['unregistered', ABSENT],
+    transitional=['registered', 'offline'],
+)
+
 
 class Waiter:
     def __init__(self, sleep=time.sleep, clock=time.monotonic, rand=random.random):

@@ -24,6 +24,20 @@ options:
     description:
       - Return only this node (still in RV(nodes)) and its status in RV(status).
     type: int
+  wait:
+    description:
+      - Poll the SuperLink until O(node_id) is C(online), every half second at first, for at most
+        O(wait_timeout) seconds. One module run polls far more often than C(until)/C(retries) can, which
+        matters because a SuperNode comes online seconds after it starts.
+      - Fails at once when the node is C(unregistered) or not known to the SuperLink, and after O(wait_timeout)
+        with the node's last status.
+    type: bool
+    default: false
+  wait_timeout:
+    description:
+      - Seconds O(wait=true) waits.
+    type: int
+    default: 60
 attributes:
   check_mode:
     description: Read-only; runs in check mode too.
@@ -43,10 +57,8 @@ EXAMPLES = r"""
     root_certificates: /etc/flower/superlink/tls/ca.crt
     flwr: /opt/flower/venv/bin/flwr
     node_id: 1234
-  register: node
-  until: node.status == 'online'
-  retries: 30
-  delay: 2
+    wait: true
+    wait_timeout: 60
 """
 
 RETURN = r"""
@@ -72,16 +84,28 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.opennebula.flower.plugins.module_utils._flwr import FlwrError, cli_for, superlink_argument_spec
 from ansible_collections.opennebula.flower.plugins.module_utils._flwr_registration import node_status
+from ansible_collections.opennebula.flower.plugins.module_utils._waiter import (
+    ABSENT, SUPERNODE_ONLINE, WaitError, Waiter)
 
 
 def main():
     argument_spec = superlink_argument_spec()
-    argument_spec.update(node_id=dict(type="int"))
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    argument_spec.update(node_id=dict(type="int"), wait=dict(type="bool", default=False),
+                         wait_timeout=dict(type="int", default=60))
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
+                           required_if=[("wait", True, ("node_id",))])
     node_id = module.params["node_id"]
     try:
         with cli_for(module) as cli:
-            nodes = cli.list_nodes()
+            if module.params["wait"]:
+                nodes = Waiter().wait(cli.list_nodes, lambda listed: node_status(listed, node_id) or ABSENT,
+                                      SUPERNODE_ONLINE, timeout=module.params["wait_timeout"], delay=0.5,
+                                      max_delay=2.0)
+            else:
+                nodes = cli.list_nodes()
+    except WaitError as err:
+        module.fail_json(msg="SuperNode %s is not online at %s: %s" % (node_id, module.params["superlink"], err.message),
+                         status=None if err.state == ABSENT else err.state)
     except FlwrError as err:
         module.fail_json(msg="cannot list the SuperNodes of %s: %s" % (module.params["superlink"], err.message))
     status = None

@@ -100,11 +100,12 @@ class FakeFlwr(object):
     def use_tls(self):
         self.update(expect={'address': self.address, 'root-certificates': self.ca})
 
-    def add_node(self, status='online', public_key=None):
+    def add_node(self, status='online', public_key=None, later=()):
+        """A node with STATUS now; each later 'supernode list' call moves it to the next of LATER."""
         state = self.state()
         node_id = state['next_node_id']
         state['next_node_id'] += 7919
-        state['nodes'].append({'id': node_id, 'status': status})
+        state['nodes'].append({'id': node_id, 'status': status, 'later': list(later)})
         if public_key is not None:
             state['keys'][public_key.split()[1]] = node_id
         self.write(state)

@@ -140,7 +140,14 @@ def run_entry(run):
 
 
 def cmd_supernode_list(state, positionals, options):
-    return {'nodes': [node_entry(node['id'], node['status']) for node in state['nodes']]}, False
+    listing = {'nodes': [node_entry(node['id'], node['status']) for node in state['nodes']]}
+    # A node's 'later' statuses show in the following list calls, one each (a SuperNode coming online).
+    changed = False
+    for node in state['nodes']:
+        if node.get('later'):
+            node['status'] = node['later'].pop(0)
+            changed = True
+    return listing, changed
 
 
 def cmd_supernode_register(state, positionals, options):

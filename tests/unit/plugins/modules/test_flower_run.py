@@ -195,8 +195,9 @@ def test_short_timeout_polls_with_backoff_until_the_deadline(flower_run_, fake_f
     elapsed = time.monotonic() - started
     assert result['failed'] is True and 'after 1 s (timeout)' in result['msg']
     assert 1.0 <= elapsed < 5
-    # submit, the status right after, polls at 0, 0.2, 0.5, 0.95 and the deadline, then the log
-    assert fake_flwr.commands().count('list') >= 4 and fake_flwr.commands()[-1] == 'log'
+    # submit, the status right after, polls until the deadline, then the log; how many polls fit in the second
+    # depends on the host's load (the backoff itself is tested with a fake clock in test_flwr_run.py)
+    assert fake_flwr.commands().count('list') >= 1 and fake_flwr.commands()[-1] == 'log'
 
 
 def test_no_wait_returns_the_pending_run(flower_run_, fake_flwr):

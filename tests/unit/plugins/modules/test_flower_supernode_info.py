@@ -102,3 +102,40 @@ def test_list_failure_names_the_superlink(info, fake_flwr):
 def test_wrong_address_is_caught_by_the_fake(info, fake_flwr):
     result = info(superlink='127.0.0.1:1')
     assert result['failed'] is True and 'FAKE-FLWR VIOLATION: address' in result['msg']
+
+
+def test_wait_polls_until_the_node_is_online(info, fake_flwr):
+    node = fake_flwr.add_node('registered', later=['registered', 'online'])
+    result = info(node_id=node, wait=True, wait_timeout=30)
+    assert not result.get('failed'), result.get('msg')
+    assert result['status'] == 'online' and result['online'] == 1
+    assert fake_flwr.commands() == ['supernode list'] * 3
+
+
+def test_wait_fails_at_once_for_an_unregistered_node(info, fake_flwr):
+    node = fake_flwr.add_node('unregistered', later=['online'])
+    result = info(node_id=node, wait=True, wait_timeout=30)
+    assert result['failed'] is True and result['status'] == 'unregistered'
+    assert result['msg'].startswith('SuperNode %d is not online at %s: ' % (node, fake_flwr.address))
+    assert fake_flwr.commands() == ['supernode list']
+
+
+def test_wait_fails_at_once_for_a_node_the_superlink_does_not_know(info, fake_flwr):
+    fake_flwr.add_node('online')
+    result = info(node_id=42, wait=True, wait_timeout=30)
+    assert result['failed'] is True and result['status'] is None
+    assert fake_flwr.commands() == ['supernode list']
+
+
+def test_wait_times_out_with_the_last_status(info, fake_flwr):
+    node = fake_flwr.add_node('registered')
+    result = info(node_id=node, wait=True, wait_timeout=1)
+    assert result['failed'] is True and result['status'] == 'registered'
+    assert 'timed out after 1s in state registered' in result['msg']
+    assert len(fake_flwr.commands()) >= 2
+
+
+def test_wait_needs_a_node_id(info, fake_flwr):
+    result = info(wait=True)
+    assert result['failed'] is True and 'node_id' in result['msg']
+    assert fake_flwr.commands() == []
