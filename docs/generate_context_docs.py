@@ -10,7 +10,8 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from ansible_collections.opennebula.flower.plugins.module_utils._appliance_schema import SCHEMA  # noqa: E402
+from ansible_collections.opennebula.flower.plugins.module_utils._appliance_schema import (  # noqa: E402
+    NOT_CARRIED_OVER, PREFIX, SCHEMA)
 
 TARGET = os.path.join(ROOT, 'docs', 'appliance-context.md')
 
@@ -42,7 +43,9 @@ def render():
         rows.append('| `%s` | %s | %s | %s | %s | %s |' % (
             var.context_name, ', '.join(var.roles), var.kind, '`%s`' % default if default != '' else '(empty)',
             _cell(var.allowed_text()), _cell(var.description) + (' (secret: never logged)' if var.secret else '')))
-    return HEAD + '\n'.join(rows) + '\n' + TAIL
+    skipped = ['| %s | %s |' % (', '.join('`%s%s`' % (PREFIX, n.strip()) for n in names.split(',')), _cell(why))
+               for names, why in NOT_CARRIED_OVER]
+    return HEAD + '\n'.join(rows) + '\n' + TAIL + NOT_CARRIED_HEAD + '\n'.join(skipped) + '\n'
 
 
 TAIL = """
@@ -56,6 +59,24 @@ Cross-field rules, also checked at boot:
 - `ONEAPP_FLOWER_VERSION` must be a release installed in the image: nothing is downloaded at boot.
 - SuperNode, at discovery: the SuperLink's published `FL_VERSION` must have the same major.minor, and its
   `FL_TLS` must equal `ONEAPP_FL_TLS_ENABLED`.
+- SuperLink training defaults (the rules of the Flower App, `apps/digits/digits/strategies.py`): with
+  `ONEAPP_FL_STRATEGY` Krum or MultiKrum, `ONEAPP_FL_MIN_NODES >= 2f+3`, with Bulyan `>= 4f+3`, where f is
+  `ONEAPP_FL_NUM_MALICIOUS` (checked at boot when `ONEAPP_FL_MIN_NODES` is set; otherwise by `train.yml` against
+  the SuperNodes it finds); FedProx needs `ONEAPP_FL_PROXIMAL_MU > 0`, QFedAvg `ONEAPP_FL_CLIENT_LR > 0`.
+
+The training variables are defaults: the SuperLink writes them to `/etc/opennebula-flower/training.json` and
+`playbooks/train.yml` run on it (`opennebula-flower-run train`) uses them unless its own variables are given
+(`-e flower_train_strategy=...`, `flower_train_strategy_options`, `flower_train_run_config`).
+"""
+
+NOT_CARRIED_HEAD = """
+## Not carried over from the prior appliances
+
+These variables of the earlier bash appliances are not in the schema, because here they would do nothing. A
+variable is added with the feature that gives it an effect.
+
+| Variable | Why not |
+|---|---|
 """
 
 

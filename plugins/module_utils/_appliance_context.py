@@ -17,7 +17,7 @@ __metaclass__ = type
 import os
 
 from ansible_collections.opennebula.flower.plugins.module_utils._appliance_schema import (
-    SUPERLINK, parse_node_config, parse_subject_alt_names, validate, variables_for)
+    SUPERLINK, TRAINING_KEYS, parse_node_config, parse_subject_alt_names, validate)
 from ansible_collections.opennebula.flower.plugins.module_utils._onegate import parse_one_env
 
 ONE_ENV_HEAD = ('TOKENTXT', 'VMID', 'ONEGATE_ENDPOINT')
@@ -94,6 +94,17 @@ def supernode_vars(values, installed_version):
     }
 
 
+def training_defaults(values):
+    """The SuperLink's training variables as run-config keys, the defaults of playbooks/train.yml on it.
+
+    min-nodes 0 is left out: train.yml then uses the number of SuperNodes it finds.
+    """
+    config = dict((key, values[name]) for name, key in TRAINING_KEYS)
+    if not config['min-nodes']:
+        del config['min-nodes']
+    return config
+
+
 def discovery_settings(values):
     return {
         'timeout': values['FL_DISCOVERY_TIMEOUT'],
@@ -104,25 +115,30 @@ def discovery_settings(values):
 
 
 def appliance_config(role, context, installed_versions):
-    """Validate the context for ``role``; returns ``(result, errors, secrets)``."""
+    """Validate the context for ``role``; returns ``(result, errors)``.
+
+    The result holds the operator's TLS key when one is given (the role needs it), so the task that returns it
+    runs with no_log; a secret is never part of an error.
+    """
     values, errors = validate(role, context, installed_versions)
     if errors:
-        return None, errors, []
+        return None, errors
     installed = installed_versions[0] if installed_versions else ''
     if role == SUPERLINK:
         role_vars = superlink_vars(values, context, installed)
-        discovery = {}
+        discovery, training = {}, training_defaults(values)
     else:
         role_vars = supernode_vars(values, installed)
-        discovery = discovery_settings(values)
-    secrets = [values[v.name] for v in variables_for(role) if v.secret and values.get(v.name)]
+        discovery, training = discovery_settings(values), {}
     result = {
         'role_vars': role_vars,
         'discovery': discovery,
+        'training': training,
         'vm_id': context.get('VMID', ''),
         'service_id': context.get('SERVICE_ID', ''),
         'addresses': vm_addresses(context),
         'onegate': bool(context.get('ONEGATE_ENDPOINT') and context.get('TOKENTXT')),
         'flower_version': role_vars[role + '_flower_version'],
+        'log_level': values['FL_LOG_LEVEL'],
     }
-    return result, errors, secrets
+    return result, errors

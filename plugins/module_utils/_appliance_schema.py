@@ -5,8 +5,9 @@
 
 Everything about a variable lives here: its type, default, allowed values, the roles that read it and its
 description. From it come the validation at boot (every error at once), the ``user_inputs`` of the VM and
-OneFlow templates, and the reference table in docs/appliance-context.md. The mapping to role variables is in
-``_appliance_vars``.
+OneFlow templates, and the reference table in docs/appliance-context.md. The mapping to role variables and to
+train.yml's defaults is in ``_appliance_context``. Variables of the prior system that would do nothing here are
+not in the schema; ``NOT_CARRIED_OVER`` says why.
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -15,12 +16,16 @@ __metaclass__ = type
 import base64
 import binascii
 import ipaddress
+import math
 import re
 
 PREFIX = 'ONEAPP_'
 SUPERLINK = 'superlink'
 SUPERNODE = 'supernode'
 BOTH = (SUPERLINK, SUPERNODE)
+# The strategies the Flower App supports (apps/digits/digits/strategies.py; a unit test keeps them equal).
+STRATEGIES = ('FedAvg', 'FedProx', 'FedAdam', 'FedYogi', 'FedAdagrad', 'FedAvgM', 'FedMedian', 'Krum', 'MultiKrum',
+              'Bulyan', 'FedTrimmedAvg', 'QFedAvg')
 
 _HOSTNAME = re.compile(r'^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$')
 _VERSION = re.compile(r'^[0-9]+\.[0-9]+\.[0-9]+$')
@@ -62,6 +67,8 @@ class Variable(object):
                          '' if default is None else str(default)])
 
     def allowed_text(self):
+        if self.allowed:
+            return self.allowed
         if self.choices:
             return 'one of ' + ', '.join(self.choices)
         if self.kind == 'boolean':
@@ -73,7 +80,7 @@ class Variable(object):
             if self.minimum is not None:
                 return '%s >= %s' % (kind, self.minimum)
             return kind
-        return self.allowed or 'text'
+        return 'text'
 
 
 def _pem_certificates(value):
@@ -160,6 +167,10 @@ def parse_node_config(value):
     return result
 
 
+def _beta(value):
+    return None if 0 < value < 0.5 else 'out of range'
+
+
 def _node_config(value):
     try:
         parse_node_config(value)
@@ -172,6 +183,9 @@ SCHEMA = (
     Variable('FLOWER_VERSION', BOTH, 'text', '',
              'Flower release to run; empty means the release installed in the image',
              check=_version, allowed='a release installed in the image'),
+    Variable('FL_LOG_LEVEL', BOTH, 'list', 'INFO',
+             'Log level of the Flower service (FLWR_LOG_LEVEL in its journal); DEBUG may log sensitive details',
+             choices=('DEBUG', 'INFO', 'WARNING', 'ERROR')),
     Variable('FL_TLS_ENABLED', BOTH, 'boolean', True,
              'TLS between SuperNodes and the SuperLink'),
     Variable('FL_AUTH_ENABLED', (SUPERLINK,), 'boolean', True,
@@ -187,7 +201,8 @@ SCHEMA = (
              'Operator server private key, base64 PEM without a passphrase',
              check=_pem_private_key, allowed='a base64-encoded PEM private key', secret=True),
     Variable('FL_CERT_EXTRA_SAN', (SUPERLINK,), 'text', '',
-             'Extra names in the SuperLink certificate, comma separated IP:<address> or DNS:<name>',
+             'Extra names in the SuperLink certificate, comma separated IP:<address> or DNS:<name> (an operator '
+             'certificate from FL_SSL_CERTFILE must already hold them)',
              check=_sans, allowed='comma-separated IP:<address> or DNS:<name> entries'),
     Variable('FL_SUPERLINK_ADDRESS', (SUPERNODE,), 'text', '',
              'SuperLink Fleet API host:port; empty means discover it in the OneFlow service through OneGate',
@@ -206,6 +221,82 @@ SCHEMA = (
              'Retry pattern of the OneGate discovery', choices=('exponential', 'fixed')),
     Variable('FL_EDGE_MAX_BACKOFF', (SUPERNODE,), 'number', 60,
              'Longest wait between two OneGate discovery attempts, in seconds', minimum=1, maximum=3600),
+    # Training defaults: written to training.json on the SuperLink, the defaults of playbooks/train.yml there
+    # (its -e variables still win). Defaults are the demo app's (apps/digits/pyproject.toml).
+    Variable('FL_NUM_ROUNDS', (SUPERLINK,), 'number', 3,
+             'Training default: federated rounds per run (run config num-server-rounds)', minimum=1, maximum=10000),
+    Variable('FL_STRATEGY', (SUPERLINK,), 'list', 'FedAvg',
+             'Training default: the aggregation strategy (run config strategy)', choices=STRATEGIES),
+    Variable('FL_MIN_NODES', (SUPERLINK,), 'number', 0,
+             'Training default: SuperNodes sampled at least per round for training and evaluation and waited for '
+             'before the first round (run config min-nodes); 0 means every SuperNode the SuperLink enrolled (or '
+             'sees online when FL_AUTH_ENABLED=NO)', minimum=0, maximum=10000),
+    Variable('FL_PROXIMAL_MU', (SUPERLINK,), 'number-float', 0.01,
+             'Training default: FedProx weight mu of the proximal term (run config proximal-mu; > 0 with FedProx)',
+             minimum=0),
+    Variable('FL_SERVER_LR', (SUPERLINK,), 'number-float', 0.0,
+             "Training default: server learning rate of FedAdam, FedYogi, FedAdagrad (eta) and FedAvgM (run config "
+             "server-lr); 0 means Flower's default", minimum=0),
+    Variable('FL_CLIENT_LR', (SUPERLINK,), 'number-float', 0.1,
+             "Training default: QFedAvg's client learning rate (run config client-lr; > 0 with QFedAvg)", minimum=0),
+    Variable('FL_NUM_MALICIOUS', (SUPERLINK,), 'number', 0,
+             'Training default: Byzantine SuperNodes that Krum, MultiKrum and Bulyan tolerate, f (run config '
+             'num-malicious-nodes)', minimum=0, maximum=1000),
+    Variable('FL_TRIM_BETA', (SUPERLINK,), 'number-float', 0.2,
+             'Training default: FedTrimmedAvg fraction cut from each end per coordinate (run config trim-beta)',
+             check=_beta, allowed='a number strictly between 0 and 0.5'),
+    Variable('FL_CHECKPOINT_INTERVAL', (SUPERLINK,), 'number', 1,
+             'Training default: checkpoint the global model every N rounds; 0 means only after the last round '
+             '(run config checkpoint-interval)', minimum=0, maximum=10000),
+    Variable('FL_CHECKPOINT_KEEP', (SUPERLINK,), 'number', 3,
+             'Training default: checkpoints kept per run, the newest (run config checkpoint-keep)',
+             minimum=1, maximum=1000),
+)
+
+# Run-config key of each training variable (what train.yml passes to the Flower App).
+TRAINING_KEYS = (
+    ('FL_NUM_ROUNDS', 'num-server-rounds'), ('FL_STRATEGY', 'strategy'), ('FL_MIN_NODES', 'min-nodes'),
+    ('FL_PROXIMAL_MU', 'proximal-mu'), ('FL_SERVER_LR', 'server-lr'), ('FL_CLIENT_LR', 'client-lr'),
+    ('FL_NUM_MALICIOUS', 'num-malicious-nodes'), ('FL_TRIM_BETA', 'trim-beta'),
+    ('FL_CHECKPOINT_INTERVAL', 'checkpoint-interval'), ('FL_CHECKPOINT_KEEP', 'checkpoint-keep'),
+)
+
+# Prior-system variables (ONEAPP_ prefix) that are not in the schema, because here they would do nothing.
+NOT_CARRIED_OVER = (
+    ('FL_MIN_FIT_CLIENTS, FL_MIN_EVALUATE_CLIENTS, FL_MIN_AVAILABLE_CLIENTS',
+     'The Flower App takes one minimum (run config min-nodes) for training, evaluation and availability; '
+     'ONEAPP_FL_MIN_NODES sets it. Three values could not all take effect.'),
+    ('FL_CHECKPOINT_ENABLED',
+     'Checkpoints are always written: resume and playbooks/export.yml read them. '
+     'ONEAPP_FL_CHECKPOINT_INTERVAL=0 keeps only the one after the last round.'),
+    ('FL_CHECKPOINT_PATH',
+     'Checkpoints live in the SuperLink state directory (/var/lib/flower/superlink/checkpoints); '
+     'playbooks/export.yml copies models out.'),
+    ('FL_GRPC_KEEPALIVE_TIME, FL_GRPC_KEEPALIVE_TIMEOUT',
+     'Flower exposes no keepalive setting (flower-superlink and flower-supernode have no such flag, and Flower 1.42 '
+     'speaks HTTP, not gRPC, on the Fleet API).'),
+    ('FL_ISOLATION',
+     'Only subprocess works: process isolation needs separately started SuperExec processes that the appliance '
+     'does not run.'),
+    ('FL_FLEET_API_ADDRESS',
+     'The Fleet API is always on port 9092 of the VM (the firewall, the nginx proxy and the published '
+     'FL_ENDPOINT follow the appliance role variable appliance_fleet_port, set when the image is built).'),
+    ('FL_CONTROL_API_ADDRESS',
+     'The Control API stays on the SuperLink loopback; it is never configurable from the network side.'),
+    ('FL_DATABASE',
+     'The SuperLink state database is always a file in its state directory, so SuperNodes reconnect after a '
+     'restart; a path from the context would only add a way to lose it.'),
+    ('FL_MAX_RETRIES, FL_MAX_WAIT_TIME',
+     "The SuperNode retries forever (Flower's default) under systemd Restart=always; the prior 0 meant a single "
+     'attempt, not unlimited.'),
+    ('FL_LOG_FORMAT',
+     'Flower has no setting for its log format (FLWR_LOG_LEVEL is its only logging setting).'),
+    ('FL_METRICS_ENABLED, FL_METRICS_PORT',
+     'Flower has no metrics endpoint; they land with the metrics feature.'),
+    ('FL_FRAMEWORK, FL_USE_CASE',
+     'The image holds the digits demo app (scikit-learn); they land with the use-case selection.'),
+    ('FL_GPU_ENABLED, FL_CUDA_VISIBLE_DEVICES, FL_GPU_MEMORY_FRACTION, FL_DCGM_ENABLED',
+     'The appliances have no GPU support yet; they land with it.'),
 )
 
 BY_NAME = dict((v.context_name, v) for v in SCHEMA)
@@ -236,7 +327,8 @@ def _parse(var, raw):
             value = int(text) if var.kind == 'number' else float(text)
         except ValueError:
             return None, 'allowed: ' + var.allowed_text()
-        if (var.minimum is not None and value < var.minimum) or (var.maximum is not None and value > var.maximum):
+        if not math.isfinite(value) or (var.minimum is not None and value < var.minimum) or (
+                var.maximum is not None and value > var.maximum) or (var.check is not None and var.check(value)):
             return None, 'allowed: ' + var.allowed_text()
         return value, None
     if var.kind == 'list':
@@ -286,6 +378,30 @@ def _cross_field_errors(role, values, installed_versions):
     return errors
 
 
+def _training_errors(values):
+    """The strategy rules of apps/digits/digits/strategies.py, on the training variables that parsed.
+
+    min-nodes 0 (every enrolled SuperNode) is known only when training starts, so the Byzantine bounds are checked
+    here only for an explicit ONEAPP_FL_MIN_NODES; train.yml checks them again with the real count.
+    """
+    errors = []
+    strategy, nodes, malicious = (values.get(n) for n in ('FL_STRATEGY', 'FL_MIN_NODES', 'FL_NUM_MALICIOUS'))
+    bounds = {'Krum': (2, '2f+3'), 'MultiKrum': (2, '2f+3'), 'Bulyan': (4, '4f+3')}
+    if strategy in bounds and nodes and malicious is not None:
+        factor, formula = bounds[strategy]
+        if nodes < factor * malicious + 3:
+            errors.append(
+                '%sFL_STRATEGY=%s with %sFL_NUM_MALICIOUS=%d (f) needs %sFL_MIN_NODES >= %s = %d, but '
+                '%sFL_MIN_NODES=%d; allowed: more nodes, a smaller f or another strategy'
+                % (PREFIX, strategy, PREFIX, malicious, PREFIX, formula, factor * malicious + 3, PREFIX, nodes))
+    for name, needs, key in (('FedProx', 'FL_PROXIMAL_MU', 'it would make FedProx FedAvg'),
+                             ('QFedAvg', 'FL_CLIENT_LR', 'QFedAvg steps with it')):
+        if strategy == name and values.get(needs) is not None and values[needs] <= 0:
+            errors.append('%sFL_STRATEGY=%s needs %s%s > 0 (%s), but %s%s=%s; allowed: a number > 0'
+                          % (PREFIX, name, PREFIX, needs, key, PREFIX, needs, values[needs]))
+    return errors
+
+
 def validate(role, context, installed_versions=()):
     """Parse and check the role's variables in ``context`` (a dict of CONTEXT text).
 
@@ -301,6 +417,8 @@ def validate(role, context, installed_versions=()):
             values[var.name] = value
     if not errors:
         errors.extend(_cross_field_errors(role, values, list(installed_versions)))
+    if role == SUPERLINK:
+        errors.extend(_training_errors(values))
     return values, errors
 
 

@@ -61,6 +61,8 @@ attributes:
     description: O(one_env) is written only when its content differs.
 notes:
   - The variables, their types and allowed values are listed in the collection's docs/appliance-context.md.
+  - RV(role_vars) holds the operator's TLS private key when C(ONEAPP_FL_SSL_KEYFILE) is set; run the task with
+    C(no_log=true). Errors never show a secret value.
 requirements:
   - python >= 3.8
 author:
@@ -87,6 +89,18 @@ discovery:
   type: dict
   returned: success
   sample: {"timeout": 900, "backoff": "exponential", "max_backoff": 60, "num_partitions": 0}
+training:
+  description:
+    - SuperLink only (empty on a SuperNode) the training defaults from the C(ONEAPP_FL_*) training variables, as
+      Flower App run-config keys; C(min-nodes) is absent when C(ONEAPP_FL_MIN_NODES=0).
+  type: dict
+  returned: success
+  sample: {"num-server-rounds": 3, "strategy": "FedAvg", "proximal-mu": 0.01, "checkpoint-interval": 1}
+log_level:
+  description: The Flower service's log level (C(FLWR_LOG_LEVEL)).
+  type: str
+  returned: success
+  sample: INFO
 flower_version:
   description: The Flower release the appliance runs.
   type: str
@@ -147,8 +161,9 @@ def main():
         module.fail_json(msg=str(exc), source='')
     if context.get('TOKENTXT'):
         module.no_log_values.add(context['TOKENTXT'])
-    result, errors, secrets = appliance_config(p['role'], context, p['installed_versions'])
-    module.no_log_values.update(secrets)
+    # Not in no_log_values: Ansible would mask the operator's key in role_vars, where the role needs it. The
+    # calling task runs with no_log instead (see EXAMPLES).
+    result, errors = appliance_config(p['role'], context, p['installed_versions'])
     # one_env first: even an invalid context must be able to report its error through OneGate.
     wanted = render_one_env(context)
     try:

@@ -25,8 +25,9 @@ DEV_COLLECTION = os.environ.get("OFL_DEV_COLLECTION") == "1"
 
 
 class Cloud:
-    def __init__(self, containers, images, network="ofl-e2e", subnet="198.18.6", speed=10.0):
-        """images: {"superlink": image, "supernode": image}; VMs named <role>_... boot from them."""
+    def __init__(self, containers, images, network="ofl-e2e", subnet="198.18.6", speed=10.0, vm_prefix="ofl-vm-"):
+        """images: {"superlink": image, "supernode": image}; VMs named <role>_... boot from them, as containers
+        named <vm_prefix><vm id>."""
         self.containers = containers
         self.images = images
         self.network = network
@@ -39,6 +40,7 @@ class Cloud:
         self.boot_errors = []
         self._context_dirs = []
         self._speed = speed
+        self._vm_prefix = vm_prefix
         self._stop = threading.Event()
         self._clock = threading.Thread(target=self._tick, name="one-sim-clock", daemon=True)
         self._clock.start()
@@ -57,7 +59,7 @@ class Cloud:
         os.unlink(directory / "one_env")   # a CD-ROM holds context.sh and token.txt only
         try:
             self.booted[vm_id] = self.containers.run(
-                "ofl-vm-%d" % vm_id, self.images[role], network=self.network, ip=context.get("ETH0_IP"),
+                "%s%d" % (self._vm_prefix, vm_id), self.images[role], network=self.network, ip=context.get("ETH0_IP"),
                 hostname="vm-%d" % vm_id, mounts=self.mounts(directory), caps=["NET_ADMIN"])
         except Exception as exc:  # reported by the test, which would otherwise only see a VM that never gets READY
             self.boot_errors.append("VM %s: %s" % (vm_id, exc))
