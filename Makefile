@@ -8,7 +8,7 @@ export FLWR_DISABLE_UPDATE_CHECK := 1
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 PLAYBOOK := $(BIN)/ansible-playbook -i inventories/local/hosts.yml
 
-.PHONY: demo train down logs venv test test-unit test-e2e test-appliance lint sanity clean
+.PHONY: demo train down logs venv test test-unit test-e2e test-appliance test-frameworks lint sanity clean images test-images
 
 demo: venv  ## Deploy the local federation (1 SuperLink, 2 SuperNodes, TLS + node auth) and train the demo app
 	$(PLAYBOOK) site.yml $(ARGS)
@@ -32,15 +32,37 @@ $(VENV)/.installed: requirements.txt requirements-test.txt
 test: lint sanity test-unit test-e2e test-appliance  ## The whole test suite (what CI runs)
 
 test-unit: venv
-	$(BIN)/python -m pytest -q tests/unit tests/opennebula_sim tests/contract tests/integration
+	$(BIN)/python -m pytest -q tests/unit tests/opennebula_sim tests/contract tests/integration tests/images \
+		--ignore=tests/images/vm
 
 test-e2e: venv
 	$(BIN)/python -m pytest -q tests/e2e
+
+# The use cases on their heavy frameworks (requirements-frameworks.txt, ~3 GB into the test federation's virtualenv);
+# not part of `make test`, .ci/run runs it after (docs/use-cases.md).
+test-frameworks: venv
+	$(BIN)/python -m pytest -q tests/frameworks
 
 # Appliance images (images/*.sh) booted as systemd containers; needs root and docker (images/docker-host.sh).
 # Skipped without docker unless FLOWER_REQUIRE_DOCKER is set (.ci/run sets it).
 test-appliance: venv
 	$(BIN)/python -m pytest -q tests/appliance
+
+# Appliance VM images (docs/images.md): both QCOW2 files with Packer, then their marketplace metadata.
+# IMAGE_ARGS='--var-file packer/production.pkrvars.hcl' builds from the Ubuntu 24.04 cloud image with KVM.
+images: venv
+	images/host-packages.sh
+	images/build-image.sh superlink $(IMAGE_ARGS)
+	images/build-image.sh supernode $(IMAGE_ARGS)
+	$(BIN)/python packer/marketplace/generate.py
+
+# The SuperLink QCOW2 booted in QEMU (TCG) with a CONTEXT CD-ROM, trained against by a SuperNode container; needs
+# root, docker and QEMU. Slow (see docs/images.md); .ci/run runs it when images/inputs-hash.sh differs from the
+# committed images/tested-inputs.sha256, which a passing run rewrites.
+test-images: venv
+	images/host-packages.sh
+	$(BIN)/python -m pytest -q tests/images/vm
+	images/inputs-hash.sh >images/tested-inputs.sha256
 
 lint: venv
 	$(BIN)/ansible-lint --profile production
