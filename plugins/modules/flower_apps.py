@@ -40,14 +40,27 @@ options:
     required: true
   apps:
     description:
-      - The packed apps (name, fingerprint, base64 archive). The action plugin fills this from O(src) and
-        O(names); do not set it.
+      - The packed apps. The action plugin fills this from O(src) and O(names); do not set it.
     type: list
     elements: dict
+    suboptions:
+      name:
+        description: The app's directory name.
+        type: str
+        required: true
+      fingerprint:
+        description: SHA-256 over the app's file names and contents.
+        type: str
+        required: true
+      archive:
+        description: The app's files as a base64 tar.gz.
+        type: str
+        required: true
 author:
   - opennebula.flower contributors (@OpenNebula)
 attributes:
   action:
+    description: Packs O(src) on the controller and sends each app as one archive.
     support: full
   check_mode:
     description: Reports which apps would be installed and changes nothing.
@@ -56,6 +69,7 @@ attributes:
     description: The recorded fingerprint of each app before and after.
     support: full
   idempotent:
+    description: An app whose recorded fingerprint matches is left alone.
     support: full
 """
 
