@@ -51,6 +51,19 @@ def build_appliance(base_image):
     return build
 
 
+@pytest.fixture(scope="session")
+def appliance_images(request):
+    """{'superlink': image, 'supernode': image} built by images/build-appliance.sh from playbooks/appliance_install.yml.
+    OFL_APPLIANCE_IMAGES="superlink=IMAGE,supernode=IMAGE" reuses images while iterating (see oneflow_cloud.py)."""
+    override = os.environ.get("OFL_APPLIANCE_IMAGES")
+    if override:
+        return dict(pair.split("=", 1) for pair in override.split(","))
+    build_appliance = request.getfixturevalue("build_appliance")
+    return {role: build_appliance("local/flower-%s:e2e" % role, "playbooks/appliance_install.yml",
+                                  "-e", "appliance_role=%s" % role).image
+            for role in ("superlink", "supernode")}
+
+
 @pytest.fixture
 def containers(request):
     """A Containers for one test; everything it created is removed afterwards, whatever the outcome."""

@@ -52,14 +52,8 @@ SERVICE_CONTEXT = {
 
 
 @pytest.fixture(scope="module")
-def images(request):
-    override = os.environ.get("OFL_APPLIANCE_IMAGES")   # see test_oneflow_federation.py
-    if override:
-        return dict(pair.split("=", 1) for pair in override.split(","))
-    build_appliance = request.getfixturevalue("build_appliance")
-    return {role: build_appliance("local/flower-%s:e2e" % role, "playbooks/appliance_install.yml",
-                                  "-e", "appliance_role=%s" % role).image
-            for role in ("superlink", "supernode")}
+def images(appliance_images):
+    return appliance_images
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ The tests run in order on one deployment (each builds on the previous one's stat
 
 import base64
 import json
-import os
 import time
 
 import pytest
@@ -22,15 +21,8 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def images(request):
-    # OFL_APPLIANCE_IMAGES="superlink=IMAGE,supernode=IMAGE" reuses images while iterating (see oneflow_cloud.py).
-    override = os.environ.get("OFL_APPLIANCE_IMAGES")
-    if override:
-        return dict(pair.split("=", 1) for pair in override.split(","))
-    build_appliance = request.getfixturevalue("build_appliance")
-    return {role: build_appliance("local/flower-%s:e2e" % role, "playbooks/appliance_install.yml",
-                                  "-e", "appliance_role=%s" % role).image
-            for role in ("superlink", "supernode")}
+def images(appliance_images):
+    return appliance_images
 
 
 @pytest.fixture(scope="module")

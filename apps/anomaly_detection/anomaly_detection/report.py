@@ -1,5 +1,8 @@
 """What a run leaves on the SuperLink side: metrics.json (per-round metrics, model size, rounds to the target) and
-model.npz (the final global arrays), under <output-dir>/<run id>/ (output-dir empty = $FLWR_HOME/runs)."""
+model.npz (the final global arrays), under <output-dir>/<run id>/ (output-dir empty = $FLWR_HOME/runs).
+
+A Flower App is built into its own FAB, so every use-case app carries this module; the copies are kept identical
+(tests/unit/apps/test_use_case_apps.py)."""
 
 import json
 import os

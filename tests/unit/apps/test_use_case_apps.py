@@ -76,3 +76,9 @@ def test_an_unknown_framework_is_refused_with_the_allowed_ones():
     with pytest.raises(ValueError, match="framework='keras' is not supported; allowed: sklearn, pytorch"):
         frameworks.model_module("keras")
     assert frameworks.model_module("sklearn").__name__ == "anomaly_detection.sklearn_model"
+
+
+def test_every_use_case_app_carries_the_same_report_module():
+    copies = {app: (APPS / app / app / "report.py").read_bytes()
+              for app in ("anomaly_detection", "image_classification", "llm_finetune")}
+    assert len(set(copies.values())) == 1, "apps/*/*/report.py differ: change them together"
