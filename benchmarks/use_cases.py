@@ -32,7 +32,7 @@ ROUNDS_MAX = 20
 
 
 def arguments():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n", 1)[0].split()))
     parser.add_argument("--only", action="append", choices=COMBINATIONS, help="use-case/framework (repeatable)")
     parser.add_argument("--rounds", type=int, default=5, help="rounds per run (1-%d)" % ROUNDS_MAX)
     parser.add_argument("--nodes", type=int, default=2, help="SuperNodes (2-4)")
