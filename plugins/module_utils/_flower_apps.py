@@ -21,8 +21,10 @@ import tempfile
 
 from ansible_collections.opennebula.flower.plugins.module_utils._files import write_file
 
-SKIP_DIRS = ('__pycache__',)
-SKIP_SUFFIXES = ('.pyc', '.pyo')
+# What `flwr build` puts into a FAB, so what a SuperLink needs of an app and what defines a run of it.
+FAB_SUFFIXES = ('.py', '.toml', '.md', '.yaml', '.json')
+FAB_NAMES = ('LICENSE',)
+SKIP_DIRS = ('__pycache__', '.git', '.venv')
 FILE_MODE = 0o644
 DIR_MODE = 0o755
 
@@ -32,18 +34,33 @@ class AppError(Exception):
 
 
 def app_files(top):
-    """Relative paths of the app's files, sorted; caches, compiled files and dot entries left out."""
+    """Relative paths of the app's FAB files, in a stable order; caches and dot directories left out."""
     found = []
     for base, dirs, files in os.walk(top):
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith('.'))
         for name in sorted(files):
-            if not name.startswith('.') and not name.endswith(SKIP_SUFFIXES):
+            if name.endswith(FAB_SUFFIXES) or name in FAB_NAMES:
                 found.append(os.path.relpath(os.path.join(base, name), top))
     return found
 
 
+def _add_file(digest, rel, data):
+    digest.update(rel.encode('utf-8') + b'\0')
+    digest.update(hashlib.sha256(data).digest())
+
+
+def app_digest(top):
+    """A sha256 object fed with the app's file names and contents (callers may feed it more)."""
+    digest = hashlib.sha256()
+    for rel in app_files(top):
+        with open(os.path.join(top, rel), 'rb') as handle:
+            _add_file(digest, rel, handle.read())
+    return digest
+
+
 def pack(top):
-    """(fingerprint, base64 tar.gz) of the app directory ``top``; both depend only on names and contents."""
+    """(fingerprint, base64 tar.gz) of the app directory ``top``; the fingerprint is ``app_digest``'s, and both
+    depend only on names and contents."""
     if not os.path.isdir(top):
         raise AppError('%s is not a directory' % top)
     digest = hashlib.sha256()
@@ -54,8 +71,7 @@ def pack(top):
         for rel in app_files(top):
             with open(os.path.join(top, rel), 'rb') as handle:
                 data = handle.read()
-            digest.update(rel.encode('utf-8') + b'\0')
-            digest.update(hashlib.sha256(data).digest())
+            _add_file(digest, rel, data)
             info = tarfile.TarInfo(rel)
             info.size, info.mode, info.mtime = len(data), FILE_MODE, 0
             tar.addfile(info, io.BytesIO(data))

@@ -8,18 +8,15 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import hashlib
 import json
 import os
 import tempfile
 import time
 
+from ansible_collections.opennebula.flower.plugins.module_utils._flower_apps import app_digest
 from ansible_collections.opennebula.flower.plugins.module_utils._flwr import FlwrError
 
 # What `flwr build` puts into a FAB; only these files define the run.
-FAB_SUFFIXES = (".py", ".toml", ".md", ".yaml", ".json")
-FAB_NAMES = ("LICENSE",)
-SKIP_DIRS = ("__pycache__", ".git", ".venv")
 COMPLETED = "finished:completed"
 
 
@@ -30,20 +27,8 @@ class RunError(Exception):
         self.log = log
 
 
-def app_files(app_dir):
-    for root, dirs, files in os.walk(app_dir):
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
-        for name in sorted(files):
-            if name.endswith(FAB_SUFFIXES) or name in FAB_NAMES:
-                yield os.path.join(root, name)
-
-
 def run_fingerprint(app_dir, run_config, superlink):
-    digest = hashlib.sha256()
-    for path in app_files(app_dir):
-        digest.update(os.path.relpath(path, app_dir).encode("utf-8") + b"\0")
-        with open(path, "rb") as handle:
-            digest.update(hashlib.sha256(handle.read()).digest())
+    digest = app_digest(app_dir)
     digest.update(json.dumps([run_config or {}, superlink], sort_keys=True).encode("utf-8"))
     return digest.hexdigest()
 

@@ -15,8 +15,9 @@ version_added: 1.0.0
 description:
   - Installs Flower App directories from the controller into O(dest) on the host, where C(flwr run) and
     M(opennebula.flower.flower_run) find them.
-  - The action plugin packs each app (its files, without C(__pycache__), compiled files and dot entries) into one
-    archive on the controller, so an app costs one transfer however many files it has.
+  - The action plugin packs each app (the files C(flwr build) puts into a FAB, that is C(.py), C(.toml), C(.md), C(.yaml),
+    C(.json) and C(LICENSE), outside caches and dot directories) into one archive on the controller, so an app
+    costs one transfer however many files it has.
   - "Idempotent: an app is replaced only when the fingerprint of its files (names and contents) differs from the
     one recorded at C(<dest>/.<name>.fingerprint) by the last install. The new tree is unpacked next to the old one
     and swapped in, so C(flwr run) never sees half an app."

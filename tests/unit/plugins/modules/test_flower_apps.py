@@ -16,7 +16,7 @@ import time
 import pytest
 
 from ansible_collections.opennebula.flower.plugins.modules import flower_apps
-from ansible_collections.opennebula.flower.plugins.module_utils._flower_apps import pack
+from ansible_collections.opennebula.flower.plugins.module_utils._flower_apps import app_digest, pack
 
 
 def make_app(root, name, files):
@@ -67,6 +67,7 @@ def test_pack_is_deterministic_and_ignores_caches(src, tmp_path):
     assert sorted(names) == ['digits/client_app.py', 'pyproject.toml']
     (src / 'digits' / 'digits' / 'client_app.py').write_text('A = 2\n')
     assert pack(str(src / 'digits'))[0] != first[0]
+    assert pack(str(src / 'digits'))[0] == app_digest(str(src / 'digits')).hexdigest()
 
 
 def test_installs_then_reports_no_change(install, dest):
