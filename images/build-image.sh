@@ -8,7 +8,7 @@
 #   --var-file FILE         extra Packer variables (repeatable), e.g. packer/production.pkrvars.hcl; without one
 #                           that sets base_disk, the CI base disk (images/base/build-debian12-qcow2.sh) is used,
 #                           with TCG
-#   --frameworks a,b        SuperNode frameworks (default: packer/supernode.pkrvars.hcl's; sklearn on the CI base disk)
+#   --frameworks a,b        frameworks to bake in (default: packer/ROLE.pkrvars.hcl's; sklearn on the CI base disk)
 #   --out DIR               default build/images/ROLE (the QCOW2, its serial log, Packer's log and manifest,
 #                           build.json), build/images/ROLE-docker for the docker builder
 #   --force                 build even when DIR holds an image built from the same inputs
@@ -39,25 +39,22 @@ say() { printf 'build-image[%s]: %s\n' "$role" "$*" >&2; }
 t0=$SECONDS
 cd "$REPO"
 
-# Frameworks: the option, else scikit-learn only on the CI base disk (its 3 GiB hold no more), else the role's
-# variables file.
+# Frameworks: the option, else scikit-learn only on the CI base disk (the CI variant: as small as it can be), else
+# the role's variables file.
 ci_base=""
 if [ "$builder" = qemu ] && ! grep -qs '^ *base_disk *=' "${var_files[@]+"${var_files[@]}"}" /dev/null; then ci_base=1; fi
-if [ -z "$frameworks" ] && [ "$role" = supernode ] && [ -n "$ci_base" ]; then frameworks=sklearn; fi
-if [ -z "$frameworks" ] && [ "$role" = supernode ]; then
-  frameworks=$(sed -n 's/^supernode_frameworks *= *\[\(.*\)\]/\1/p' packer/supernode.pkrvars.hcl | tr -d '" ')
+if [ -z "$frameworks" ] && [ -n "$ci_base" ]; then frameworks=sklearn; fi
+if [ -z "$frameworks" ]; then
+  frameworks=$(sed -n 's/^frameworks *= *\[\(.*\)\]/\1/p' "packer/$role.pkrvars.hcl" | tr -d '" ')
 fi
-[ "$role" = supernode ] || frameworks=""
 reqs=(images/requirements-appliance.txt)
-fw_json="[]"
-if [ -n "$frameworks" ]; then
-  IFS=, read -r -a fws <<<"$frameworks"
-  for fw in "${fws[@]}"; do
-    [ -f "images/requirements-framework-$fw.txt" ] || { say "unknown framework $fw; allowed: pytorch, tensorflow, sklearn"; exit 2; }
-    reqs+=("images/requirements-framework-$fw.txt")
-  done
-  fw_json="[$(printf '"%s",' "${fws[@]}" | sed 's/,$//')]"
-fi
+IFS=, read -r -a fws <<<"$frameworks"
+for fw in "${fws[@]}"; do
+  req=roles/appliance/files/requirements-framework-$fw.txt
+  [ -f "$req" ] || { say "unknown framework $fw; allowed: pytorch, tensorflow, sklearn"; exit 2; }
+  reqs+=("$req")
+done
+fw_json="[$(printf '"%s",' "${fws[@]}" | sed 's/,$//')]"
 
 wheels=$(images/wheelhouse.sh "${reqs[@]}" | tail -n1)
 mkdir -p "$out" "$CACHE_DIR"
@@ -77,7 +74,7 @@ sys.stdout.write("".join(n + "\0" for n in names))' >"$work/files"
 tar --null -T "$work/files" --owner=0 --group=0 --mtime=@0 --sort=name -cf "$work/collection.tar"
 
 args=(-var "appliance_role=$role" -var-file "packer/$role.pkrvars.hcl")
-[ -z "$frameworks" ] || args+=(-var "supernode_frameworks=$fw_json")
+args+=(-var "frameworks=$fw_json")
 args+=(-var "wheelhouse_archive=$wheel_tar" -var "collection_archive=$work/collection.tar")
 for f in "${var_files[@]+"${var_files[@]}"}"; do args+=(-var-file "$f"); done
 base_key=""

@@ -31,13 +31,13 @@ variable "flower_version" {
   }
 }
 
-variable "supernode_frameworks" {
+variable "frameworks" {
   type        = list(string)
   default     = ["sklearn"]
-  description = "ML frameworks pre-baked into a SuperNode image (pytorch, tensorflow, sklearn); ONEAPP_FL_FRAMEWORK picks one at boot"
+  description = "ML frameworks baked into the image (pytorch, tensorflow, sklearn), the default first: a SuperNode's ClientApps and a SuperLink's use-case ServerApps use them, ONEAPP_FL_FRAMEWORK picks one at boot"
   validation {
-    condition     = length([for f in var.supernode_frameworks : f if !contains(["pytorch", "tensorflow", "sklearn"], f)]) == 0
-    error_message = "The supernode_frameworks variable may hold only pytorch, tensorflow and sklearn."
+    condition     = length(var.frameworks) > 0 && length([for f in var.frameworks : f if !contains(["pytorch", "tensorflow", "sklearn"], f)]) == 0
+    error_message = "The frameworks variable must list one or more of pytorch, tensorflow and sklearn."
   }
 }
 
@@ -147,7 +147,7 @@ locals {
   playbook_vars = jsonencode({
     image_role                 = var.appliance_role
     image_flower_version       = var.flower_version
-    image_supernode_frameworks = var.supernode_frameworks
+    image_frameworks           = var.frameworks
     image_wheelhouse_archive   = abspath(var.wheelhouse_archive)
     image_collection_archive   = abspath(var.collection_archive)
     image_context_package      = var.context_package
@@ -248,7 +248,7 @@ build {
     custom_data = {
       appliance_role       = var.appliance_role
       flower_version       = var.flower_version
-      supernode_frameworks = join(",", var.supernode_frameworks)
+      frameworks           = join(",", var.frameworks)
       context_package      = var.context_package
       base_disk            = var.base_disk
     }

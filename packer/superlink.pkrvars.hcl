@@ -1,4 +1,6 @@
-# The SuperLink appliance: Flower only (no ML framework; ServerApps need none in the demo apps).
+# The SuperLink appliance: Flower and scikit-learn (the digits and anomaly-detection ServerApps). A SuperLink that
+# runs the PyTorch or TensorFlow use cases (ONEAPP_FL_USE_CASE) needs that framework for their ServerApps: add it.
 appliance_role = "superlink"
 flower_version = "1.42.0"
+frameworks     = ["sklearn"]
 disk_size      = "4G"

@@ -6,7 +6,8 @@
 #
 # Packer logs in as root with the SSH key generated next to the disk (there is no password); the appliance
 # build removes that key again (packer/appliance.yml). The guest gets its address by DHCP on any NIC
-# (systemd-networkd) and logs to the serial console.
+# (systemd-networkd) and logs to the serial console. At every boot the root partition and its file system grow to
+# the disk (cloud-guest-utils' growpart, resize2fs), so Packer's disk_size and a larger OpenNebula disk take effect.
 #
 # Cached: ${XDG_CACHE_HOME:-$HOME/.cache}/opennebula-flower/debian12-qcow2-<key>/ holds disk.qcow2,
 # packer_ed25519(.pub) and KEY; <key> hashes this script and the Debian mirror. A second run does nothing.
@@ -18,7 +19,8 @@ CACHE_DIR=${XDG_CACHE_HOME:-$HOME/.cache}/opennebula-flower
 SUITE=bookworm
 DISK_SIZE=${BASE_DISK_SIZE:-3G}
 PACKAGES=(linux-image-cloud-amd64 initramfs-tools udev kmod systemd systemd-sysv dbus openssh-server python3
-  python3-venv python3-apt sudo iproute2 procps ca-certificates nftables nginx-light e2fsprogs)
+  python3-venv python3-apt sudo iproute2 procps ca-certificates nftables nginx-light e2fsprogs cloud-guest-utils
+  fdisk)
 
 say() { printf 'build-debian12-qcow2: %s\n' "$*" >&2; }
 t0=$SECONDS
@@ -77,6 +79,31 @@ DHCP=ipv4
 EOF
 ln -sf /lib/systemd/system/systemd-networkd.service "$ROOTFS/etc/systemd/system/multi-user.target.wants/systemd-networkd.service"
 ln -sf /lib/systemd/system/multi-user.target "$ROOTFS/etc/systemd/system/default.target"
+cat >"$ROOTFS/usr/local/sbin/grow-root" <<'EOF'
+#!/bin/sh
+# Grow the root partition to the end of its disk (growpart exits 1 when there is nothing to grow), then its ext4.
+set -eu
+part=$(findmnt -n -o SOURCE /)
+rc=0
+growpart "/dev/$(lsblk -n -o PKNAME "$part")" "${part##*[!0-9]}" || rc=$?
+[ "$rc" -le 1 ] || exit "$rc"
+resize2fs "$part"
+EOF
+chmod 0755 "$ROOTFS/usr/local/sbin/grow-root"
+cat >"$ROOTFS/etc/systemd/system/grow-root.service" <<'EOF'
+[Unit]
+Description=Grow the root file system to its disk
+After=local-fs.target
+Before=ssh.service
+
+[Service]
+Type=oneshot
+ExecStart=/usr/local/sbin/grow-root
+
+[Install]
+WantedBy=multi-user.target
+EOF
+ln -sf /etc/systemd/system/grow-root.service "$ROOTFS/etc/systemd/system/multi-user.target.wants/grow-root.service"
 # The appliance roles decide whether nginx runs.
 rm -f "$ROOTFS/etc/systemd/system/multi-user.target.wants/nginx.service"
 # Root logs in with the build key only; host keys are made at first boot where they are missing.

@@ -17,7 +17,7 @@ __metaclass__ = type
 import os
 
 from ansible_collections.opennebula.flower.plugins.module_utils._appliance_schema import (
-    SUPERLINK, TRAINING_KEYS, parse_node_config, parse_subject_alt_names, validate)
+    SUPERLINK, TRAINING_KEYS, parse_node_config, parse_subject_alt_names, selected_framework, validate)
 from ansible_collections.opennebula.flower.plugins.module_utils._onegate import parse_one_env
 
 ONE_ENV_HEAD = ('TOKENTXT', 'VMID', 'ONEGATE_ENDPOINT')
@@ -94,14 +94,17 @@ def supernode_vars(values, installed_version):
     }
 
 
-def training_defaults(values):
-    """The SuperLink's training variables as run-config keys, the defaults of playbooks/train.yml on it.
+def training_defaults(values, framework=''):
+    """The SuperLink's training variables as run-config keys, the defaults of playbooks/train.yml on it, with
+    ``use-case`` and its ``framework`` when ONEAPP_FL_USE_CASE names one.
 
     min-nodes 0 is left out: train.yml then uses the number of SuperNodes it finds.
     """
     config = dict((key, values[name]) for name, key in TRAINING_KEYS)
     if not config['min-nodes']:
         del config['min-nodes']
+    if values['FL_USE_CASE']:
+        config.update({'use-case': values['FL_USE_CASE'], 'framework': framework})
     return config
 
 
@@ -114,19 +117,20 @@ def discovery_settings(values):
     }
 
 
-def appliance_config(role, context, installed_versions):
-    """Validate the context for ``role``; returns ``(result, errors)``.
+def appliance_config(role, context, installed_versions, installed_frameworks=()):
+    """Validate the context for ``role`` against what the image holds; returns ``(result, errors)``.
 
     The result holds the operator's TLS key when one is given (the role needs it), so the task that returns it
     runs with no_log; a secret is never part of an error.
     """
-    values, errors = validate(role, context, installed_versions)
+    values, errors = validate(role, context, installed_versions, installed_frameworks)
     if errors:
         return None, errors
     installed = installed_versions[0] if installed_versions else ''
+    framework = selected_framework(role, values, list(installed_frameworks))
     if role == SUPERLINK:
         role_vars = superlink_vars(values, context, installed)
-        discovery, training = {}, training_defaults(values)
+        discovery, training = {}, training_defaults(values, framework)
     else:
         role_vars = supernode_vars(values, installed)
         discovery, training = discovery_settings(values), {}
@@ -140,5 +144,6 @@ def appliance_config(role, context, installed_versions):
         'onegate': bool(context.get('ONEGATE_ENDPOINT') and context.get('TOKENTXT')),
         'flower_version': role_vars[role + '_flower_version'],
         'log_level': values['FL_LOG_LEVEL'],
+        'framework': framework,
     }
     return result, errors

@@ -26,6 +26,12 @@ BOTH = (SUPERLINK, SUPERNODE)
 # The strategies the Flower App supports (apps/digits/digits/strategies.py; a unit test keeps them equal).
 STRATEGIES = ('FedAvg', 'FedProx', 'FedAdam', 'FedYogi', 'FedAdagrad', 'FedAvgM', 'FedMedian', 'Krum', 'MultiKrum',
               'Bulyan', 'FedTrimmedAvg', 'QFedAvg')
+# The frameworks an image can bake in (images/ and the appliance role's appliance_frameworks).
+FRAMEWORKS = ('pytorch', 'tensorflow', 'sklearn')
+# The use cases of playbooks/train.yml (flower_train_use_cases; a unit test keeps them equal) and their frameworks,
+# the default first.
+USE_CASES = (('image-classification', ('pytorch', 'tensorflow')), ('anomaly-detection', ('sklearn', 'pytorch')),
+             ('llm-finetuning', ('pytorch',)))
 
 _HOSTNAME = re.compile(r'^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$')
 _VERSION = re.compile(r'^[0-9]+\.[0-9]+\.[0-9]+$')
@@ -186,6 +192,11 @@ SCHEMA = (
     Variable('FL_LOG_LEVEL', BOTH, 'list', 'INFO',
              'Log level of the Flower service (FLWR_LOG_LEVEL in its journal); DEBUG may log sensitive details',
              choices=('DEBUG', 'INFO', 'WARNING', 'ERROR')),
+    Variable('FL_FRAMEWORK', BOTH, 'list', '',
+             'ML framework, one baked into the image (nothing is downloaded at boot). SuperNode: what its ClientApps '
+             "train with (node config framework); empty means the image's first. SuperLink: the training default "
+             "for FL_USE_CASE (run config framework); empty means the use case's first that the image holds",
+             choices=FRAMEWORKS),
     Variable('FL_TLS_ENABLED', BOTH, 'boolean', True,
              'TLS between SuperNodes and the SuperLink'),
     Variable('FL_AUTH_ENABLED', (SUPERLINK,), 'boolean', True,
@@ -223,6 +234,9 @@ SCHEMA = (
              'Longest wait between two OneGate discovery attempts, in seconds', minimum=1, maximum=3600),
     # Training defaults: written to training.json on the SuperLink, the defaults of playbooks/train.yml there
     # (its -e variables still win). Defaults are the demo app's (apps/digits/pyproject.toml).
+    Variable('FL_USE_CASE', (SUPERLINK,), 'list', '',
+             'Training default: the use case whose Flower App train.yml runs, with FedAvg (docs/use-cases.md); '
+             'empty means the digits demo app and its strategies', choices=tuple(name for name, _ in USE_CASES)),
     Variable('FL_NUM_ROUNDS', (SUPERLINK,), 'number', 3,
              'Training default: federated rounds per run (run config num-server-rounds)', minimum=1, maximum=10000),
     Variable('FL_STRATEGY', (SUPERLINK,), 'list', 'FedAvg',
@@ -293,8 +307,6 @@ NOT_CARRIED_OVER = (
      'Flower has no setting for its log format (FLWR_LOG_LEVEL is its only logging setting).'),
     ('FL_METRICS_ENABLED, FL_METRICS_PORT',
      'Flower has no metrics endpoint; they land with the metrics feature.'),
-    ('FL_FRAMEWORK, FL_USE_CASE',
-     'The image holds the digits demo app (scikit-learn); they land with the use-case selection.'),
     ('FL_GPU_ENABLED, FL_CUDA_VISIBLE_DEVICES, FL_GPU_MEMORY_FRACTION, FL_DCGM_ENABLED',
      'The appliances have no GPU support yet; they land with it.'),
 )
@@ -378,6 +390,48 @@ def _cross_field_errors(role, values, installed_versions):
     return errors
 
 
+def selected_framework(role, values, installed_frameworks):
+    """The framework this appliance uses, '' for none: ONEAPP_FL_FRAMEWORK, else on a SuperNode the image's
+    first, on a SuperLink the first of the use case's frameworks that the image holds."""
+    if values.get('FL_FRAMEWORK'):
+        return values['FL_FRAMEWORK']
+    if role == SUPERNODE:
+        return installed_frameworks[0] if installed_frameworks else ''
+    wanted = dict(USE_CASES).get(values.get('FL_USE_CASE'), ())
+    return next((f for f in wanted if f in installed_frameworks), '')
+
+
+def _framework_errors(role, values, installed_frameworks):
+    errors = []
+    framework, use_case = values.get('FL_FRAMEWORK'), values.get('FL_USE_CASE')
+    baked = ', '.join(installed_frameworks) or 'none'
+    if framework and framework not in installed_frameworks:
+        errors.append('%sFL_FRAMEWORK=%r is not baked into this image (nothing is downloaded at boot); allowed: %s'
+                      % (PREFIX, framework, baked))
+    if role == SUPERNODE and 'framework' in parse_node_config(values.get('FL_NODE_CONFIG') or ''):
+        errors.append('%sFL_NODE_CONFIG sets framework, which %sFL_FRAMEWORK owns; allowed: set FL_FRAMEWORK and '
+                      'leave framework out of FL_NODE_CONFIG' % (PREFIX, PREFIX))
+    if role != SUPERLINK:
+        return errors
+    if framework and not use_case:
+        errors.append('%sFL_FRAMEWORK=%s chooses the framework of %sFL_USE_CASE, which is empty (the digits demo '
+                      'app runs scikit-learn); allowed: set FL_USE_CASE or leave FL_FRAMEWORK empty'
+                      % (PREFIX, framework, PREFIX))
+    if use_case:
+        wanted = dict(USE_CASES)[use_case]
+        if framework and framework not in wanted:
+            errors.append('%sFL_FRAMEWORK=%s is not a framework of %sFL_USE_CASE=%s; allowed: %s'
+                          % (PREFIX, framework, PREFIX, use_case, ', '.join(wanted)))
+        elif not framework and not selected_framework(role, values, installed_frameworks):
+            errors.append('%sFL_USE_CASE=%s needs one of %s in the image, which holds %s; allowed: a use case of '
+                          'the baked frameworks' % (PREFIX, use_case, ', '.join(wanted), baked))
+        if values.get('FL_STRATEGY') not in (None, 'FedAvg'):
+            errors.append('%sFL_USE_CASE=%s trains with FedAvg, but %sFL_STRATEGY=%s; allowed: FL_STRATEGY=FedAvg, '
+                          'or an empty FL_USE_CASE for the digits app\'s strategies'
+                          % (PREFIX, use_case, PREFIX, values['FL_STRATEGY']))
+    return errors
+
+
 def _training_errors(values):
     """The strategy rules of apps/digits/digits/strategies.py, on the training variables that parsed.
 
@@ -402,8 +456,9 @@ def _training_errors(values):
     return errors
 
 
-def validate(role, context, installed_versions=()):
-    """Parse and check the role's variables in ``context`` (a dict of CONTEXT text).
+def validate(role, context, installed_versions=(), installed_frameworks=()):
+    """Parse and check the role's variables in ``context`` (a dict of CONTEXT text) against what the image holds
+    (its Flower releases and baked frameworks, each the default first).
 
     Returns ``(values, errors)``: values keyed by name without the prefix, every error at once.
     """
@@ -417,6 +472,7 @@ def validate(role, context, installed_versions=()):
             values[var.name] = value
     if not errors:
         errors.extend(_cross_field_errors(role, values, list(installed_versions)))
+        errors.extend(_framework_errors(role, values, list(installed_frameworks)))
     if role == SUPERLINK:
         errors.extend(_training_errors(values))
     return values, errors

@@ -42,6 +42,13 @@ options:
     type: list
     elements: str
     required: true
+  installed_frameworks:
+    description:
+      - ML frameworks baked into the image, the default first. C(ONEAPP_FL_FRAMEWORK) must be one of them, and
+        a SuperLink's C(ONEAPP_FL_USE_CASE) needs one of its frameworks among them.
+    type: list
+    elements: str
+    default: []
   write_one_env:
     description:
       - When the context came from C(context.sh), write O(one_env) (mode 0400) from it, as one-context would,
@@ -74,6 +81,7 @@ EXAMPLES = r'''
   opennebula.flower.flower_appliance_context:
     role: supernode
     installed_versions: ["1.42.0"]
+    installed_frameworks: [sklearn]
   register: appliance
   no_log: true  # the result holds the operator's TLS key when one is given
 '''
@@ -93,9 +101,17 @@ training:
   description:
     - SuperLink only (empty on a SuperNode) the training defaults from the C(ONEAPP_FL_*) training variables, as
       Flower App run-config keys; C(min-nodes) is absent when C(ONEAPP_FL_MIN_NODES=0).
+    - C(use-case) and C(framework) are there when C(ONEAPP_FL_USE_CASE) names a use case.
   type: dict
   returned: success
   sample: {"num-server-rounds": 3, "strategy": "FedAvg", "proximal-mu": 0.01, "checkpoint-interval": 1}
+framework:
+  description:
+    - The ML framework the appliance uses (empty for none). On a SuperNode it goes into the ClientApps' node
+      config as C(framework); on a SuperLink it is the use case's (C(training)).
+  type: str
+  returned: success
+  sample: sklearn
 log_level:
   description: The Flower service's log level (C(FLWR_LOG_LEVEL)).
   type: str
@@ -150,6 +166,7 @@ def main():
             one_env=dict(type='path', default='/var/run/one-context/one_env'),
             context_dirs=dict(type='list', elements='path', default=['/run/opennebula-flower/context']),
             installed_versions=dict(type='list', elements='str', required=True),
+            installed_frameworks=dict(type='list', elements='str', default=[]),
             write_one_env=dict(type='bool', default=True),
         ),
         supports_check_mode=True,
@@ -163,7 +180,7 @@ def main():
         module.no_log_values.add(context['TOKENTXT'])
     # Not in no_log_values: Ansible would mask the operator's key in role_vars, where the role needs it. The
     # calling task runs with no_log instead (see EXAMPLES).
-    result, errors = appliance_config(p['role'], context, p['installed_versions'])
+    result, errors = appliance_config(p['role'], context, p['installed_versions'], p['installed_frameworks'])
     # one_env first: even an invalid context must be able to report its error through OneGate.
     wanted = render_one_env(context)
     try:

@@ -6,7 +6,9 @@
 - standalone SuperLinks: one with the operator's CA, certificate and key (and ONEAPP_FL_CERT_EXTRA_SAN naming a
   name that certificate holds), one whose own certificate carries ONEAPP_FL_CERT_EXTRA_SAN; their served
   certificates are inspected from another machine;
-- a SuperLink whose training variables break the Flower App's rules reports every error in FL_ERROR.
+- a SuperLink whose training variables break the Flower App's rules reports every error in FL_ERROR;
+- a SuperLink with ONEAPP_FL_USE_CASE, which becomes train.yml's default, and a SuperNode whose
+  ONEAPP_FL_FRAMEWORK the image did not bake, which refuses to start.
 
 The tests run in order on one cloud (198.18.8.0/24)."""
 
@@ -102,26 +104,30 @@ def b64(text):
     return base64.b64encode(text.encode()).decode()
 
 
-def instantiate_superlink(cloud, name, **context):
+def instantiate(cloud, name, template="flower-superlink", **context):
     client = OneXMLRPCClient(cloud.sim.xmlrpc_url, cloud.sim.username, cloud.sim.password)
-    template_id = int(find_by_name(client.template_pool(), "flower-superlink")["ID"])
+    template_id = int(find_by_name(client.template_pool(), template)["ID"])
     merged = dict(client.template_info(template_id)["TEMPLATE"]["CONTEXT"], **context)
     return client.call("template.instantiate", template_id, name, False, render_template({"CONTEXT": merged}), False)
 
 
 @pytest.fixture(scope="module")
 def standalone(cloud, registered):
-    """Three SuperLink VMs outside any service, booting while the service deploys."""
+    """Four SuperLink VMs and a SuperNode VM outside any service, booting while the service deploys."""
     ca, cert, key = operator_pki()
     vms = {
-        "operator": instantiate_superlink(
+        "operator": instantiate(
             cloud, "superlink_operator", ONEAPP_FL_SSL_CA_CERTFILE=b64(ca), ONEAPP_FL_SSL_CERTFILE=b64(cert),
             ONEAPP_FL_SSL_KEYFILE=b64(key), ONEAPP_FL_CERT_EXTRA_SAN="DNS:" + EXTRA_NAME),
-        "extra_san": instantiate_superlink(
+        "extra_san": instantiate(
             cloud, "superlink_extra_san", ONEAPP_FL_CERT_EXTRA_SAN="IP:198.18.9.7, DNS:" + EXTRA_NAME),
-        "broken": instantiate_superlink(
+        "broken": instantiate(
             cloud, "superlink_broken", ONEAPP_FL_STRATEGY="Bulyan", ONEAPP_FL_MIN_NODES="6",
             ONEAPP_FL_NUM_MALICIOUS="1", ONEAPP_FL_TRIM_BETA="0.6"),
+        "use_case": instantiate(cloud, "superlink_use_case", ONEAPP_FL_USE_CASE="anomaly-detection"),
+        # The appliance images bake scikit-learn only (the appliance role's default appliance_frameworks).
+        "unbaked": instantiate(cloud, "supernode_unbaked", template="flower-supernode", ONEAPP_FL_FRAMEWORK="pytorch",
+                               ONEAPP_FL_SUPERLINK_ADDRESS="198.18.8.250:9092", ONEAPP_FL_TLS_ENABLED="NO"),
     }
     return {"vms": vms, "ca": ca, "cert": cert}
 
@@ -206,6 +212,8 @@ def test_without_auth_the_supernodes_join_unenrolled_with_the_fixed_node_config(
         # exactly the context's node config, not partitions computed from the service
         assert "partition-id=0" in launcher and "num-partitions=1" in launcher and "lab a" in launcher
         assert "num-partitions=10" not in launcher
+        # plus the framework the image baked first (ONEAPP_FL_FRAMEWORK is empty), for the use-case ClientApps
+        assert 'framework="sklearn"' in launcher, launcher
 
 
 DEBUG_ON = "DEBUG logs enabled"   # what Flower logs at start when FLWR_LOG_LEVEL=DEBUG
@@ -306,3 +314,27 @@ def test_broken_training_rules_are_all_reported_in_fl_error_and_nothing_starts(c
     ctr = cloud.booted[vm_id]
     assert ctr.unit_active("flower-superlink") != "active"
     assert ctr.exec("test", "-e", "/etc/opennebula-flower/training.json", check=False).rc != 0
+
+
+def test_the_superlinks_use_case_is_train_ymls_default(cloud, standalone):
+    vm_id = standalone["vms"]["use_case"]
+    wait_ready(cloud, vm_id)
+    superlink = cloud.booted[vm_id]
+    training = json.loads(superlink.read_file("/etc/opennebula-flower/training.json"))
+    assert (training["use-case"], training["framework"]) == ("anomaly-detection", "sklearn")
+    # train.yml takes the use case as its default: its use-case rule names it when -e asks for another strategy.
+    result = superlink.exec("/usr/local/sbin/opennebula-flower-run", "train", "-e", "flower_train_force=true",
+                            "-e", "flower_train_strategy=Krum", check=False, timeout=600)
+    assert result.rc != 0
+    assert "flower_train_use_case=anomaly-detection runs FedAvg" in " ".join(result.stdout.split()), \
+        result.stdout[-3000:]
+
+
+def test_a_framework_the_image_did_not_bake_is_refused_at_boot(cloud, standalone):
+    vm_id = standalone["vms"]["unbaked"]
+    attrs = cloud.wait(lambda: cloud.user_template(vm_id) if "FL_ERROR" in cloud.user_template(vm_id) else None,
+                       300, "FL_ERROR on VM %s" % vm_id)
+    assert attrs["FL_READY"] == "NO"
+    assert ("ONEAPP_FL_FRAMEWORK='pytorch' is not baked into this image (nothing is downloaded at boot); "
+            "allowed: sklearn") in attrs["FL_ERROR"]
+    assert cloud.booted[vm_id].unit_active("flower-supernode") != "active"

@@ -47,7 +47,7 @@ def test_the_production_variables_validate(inputs):
 
 @pytest.mark.parametrize("variable, value, message", [
     ("appliance_role", "edge", "appliance_role variable must be superlink or supernode"),
-    ("supernode_frameworks", '["sklearn", "jax"]', "supernode_frameworks variable may hold only pytorch, tensorflow"),
+    ("frameworks", '["sklearn", "jax"]', "frameworks variable must list one or more of pytorch, tensorflow"),
     ("flower_version", "9.9.9", "flower_version variable must be a supported Flower release"),
     ("accelerator", "hvf", "accelerator variable must be kvm or tcg"),
 ])

@@ -8,7 +8,7 @@ from flwr.app import ArrayRecord, Context, Message, MetricRecord, RecordDict
 from flwr.clientapp import ClientApp
 
 from anomaly_detection import data
-from anomaly_detection.frameworks import model_module
+from anomaly_detection.frameworks import node_module
 
 app = ClientApp()
 
@@ -22,7 +22,7 @@ def _data_dir(context: Context) -> str:
 
 def _setup(msg: Message, context: Context):
     cfg = context.run_config
-    module = model_module(str(cfg["framework"]))
+    module = node_module(str(cfg["framework"]), context.node_config)
     model = module.new(int(cfg["num-features"]), learning_rate=float(cfg["learning-rate"]))
     module.set_arrays(model, msg.content["arrays"].to_numpy_ndarrays())
     return module, model, data.load(_data_dir(context), str(cfg["data-file"]))

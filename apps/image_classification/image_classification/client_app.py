@@ -5,7 +5,7 @@ from flwr.app import ArrayRecord, Context, Message, MetricRecord, RecordDict
 from flwr.clientapp import ClientApp
 
 from image_classification import data
-from image_classification.frameworks import model_module
+from image_classification.frameworks import node_module
 
 app = ClientApp()
 
@@ -15,7 +15,7 @@ def _setup(msg: Message, context: Context):
     data_dir = str(context.node_config.get("data-dir", ""))
     if not data_dir:
         raise ValueError("node config data-dir is not set (supernode_data_dir): this app reads only from there")
-    module = model_module(str(cfg["framework"]))
+    module = node_module(str(cfg["framework"]), context.node_config)
     model = module.new(int(cfg["image-size"]), int(cfg["num-classes"]), learning_rate=float(cfg["learning-rate"]))
     module.set_arrays(model, msg.content["arrays"].to_numpy_ndarrays())
     shard = data.load(data_dir, str(cfg["data-arrays"]), str(cfg["data-folder"]), int(cfg["image-size"]))

@@ -14,6 +14,10 @@ def _setup(msg: Message, context: Context, split: int):
     data_dir = str(context.node_config.get("data-dir", ""))
     if not data_dir:
         raise ValueError("node config data-dir is not set (supernode_data_dir): this app reads only from there")
+    node_framework = str(context.node_config.get("framework", "pytorch"))
+    if node_framework != "pytorch":
+        raise ValueError("llm fine-tuning runs on pytorch, but this SuperNode trains with %r (node config framework, "
+                         "ONEAPP_FL_FRAMEWORK); allowed: a node with framework pytorch" % node_framework)
     model, tokenizer = lora.load(cfg)
     lora.set_arrays(model, msg.content["arrays"].to_numpy_ndarrays())
     lines = text.load(data_dir, str(cfg["data-file"]))[split]

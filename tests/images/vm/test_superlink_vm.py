@@ -94,6 +94,8 @@ def test_the_vm_configures_itself_from_the_context_cdrom_and_publishes_to_onegat
     out = vm.ssh("test ! -e /usr/sbin/one-contextd && systemctl is-active opennebula-flower-context.service "
                  "&& findmnt -n -o SOURCE,FSTYPE /run/opennebula-flower/context").stdout.split()
     assert out[0] == "active" and out[2] == "iso9660", out
+    # The root file system grew to the image's 4 GiB disk (the CI base disk is 3 GiB).
+    assert int(vm.ssh("findmnt -b -n -o SIZE /").stdout) > 3.5 * 2**30
 
 
 def test_the_fleet_endpoint_serves_tls_from_the_published_ca(cloud, deployed):

@@ -78,6 +78,15 @@ def test_an_unknown_framework_is_refused_with_the_allowed_ones():
     assert frameworks.model_module("sklearn").__name__ == "anomaly_detection.sklearn_model"
 
 
+def test_a_node_refuses_a_run_of_another_framework_than_its_own():
+    # node config framework is what the SuperNode appliance sets from ONEAPP_FL_FRAMEWORK.
+    with pytest.raises(ValueError, match="run config framework='pytorch', but this SuperNode trains with 'sklearn'"):
+        frameworks.node_module("pytorch", {"framework": "sklearn"})
+    assert frameworks.node_module("sklearn", {"framework": "sklearn"}).__name__ == "anomaly_detection.sklearn_model"
+    # A node that declares none (not an appliance) trains with what the run asks.
+    assert frameworks.node_module("sklearn", {}).__name__ == "anomaly_detection.sklearn_model"
+
+
 def test_every_use_case_app_carries_the_same_report_module():
     copies = {app: (APPS / app / app / "report.py").read_bytes()
               for app in ("anomaly_detection", "image_classification", "llm_finetune")}
