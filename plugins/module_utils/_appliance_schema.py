@@ -236,7 +236,7 @@ SCHEMA = (
     # (its -e variables still win). Defaults are the demo app's (apps/digits/pyproject.toml).
     Variable('FL_USE_CASE', (SUPERLINK,), 'list', '',
              'Training default: the use case whose Flower App train.yml runs, with FedAvg (docs/use-cases.md); '
-             'empty means the digits demo app and its strategies', choices=tuple(name for name, _ in USE_CASES)),
+             'empty means the digits demo app and its strategies', choices=tuple(dict(USE_CASES))),
     Variable('FL_NUM_ROUNDS', (SUPERLINK,), 'number', 3,
              'Training default: federated rounds per run (run config num-server-rounds)', minimum=1, maximum=10000),
     Variable('FL_STRATEGY', (SUPERLINK,), 'list', 'FedAvg',
