@@ -83,7 +83,7 @@ if [ "$builder" = qemu ]; then
     base=$(images/base/build-debian12-qcow2.sh | tail -n1)
     base_key=$(cat "$base/KEY")
     args+=(-var "base_disk=file://$base/disk.qcow2" -var "ssh_private_key_file=$base/packer_ed25519"
-      -var accelerator=tcg -var disk_size=3G)
+      -var accelerator=tcg)
   else
     # A cloud image: cloud-init lets root in with a key made for this build (removed from the image at the end).
     ssh-keygen -q -t ed25519 -N '' -C packer-build -f "$work/packer_ed25519"
