@@ -151,6 +151,7 @@ locals {
     image_wheelhouse_archive   = abspath(var.wheelhouse_archive)
     image_collection_archive   = abspath(var.collection_archive)
     image_context_package      = var.context_package
+    image_os_release_file      = "${abspath(var.output_directory)}-os-release"
   })
   ansible_env = [
     "ANSIBLE_COLLECTIONS_PATH=${local.collections_path}",

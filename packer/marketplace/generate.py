@@ -62,6 +62,21 @@ def image_facts(path):
     }
 
 
+def image_os(path):
+    """(os-id, os-release) of an image from the /etc/os-release that its build fetched (packer/appliance.yml)."""
+    if not os.path.isfile(path):
+        raise SystemExit('generate: %s is missing: rebuild the image (make images), its build records its OS there'
+                         % path)
+    fields = {}
+    with open(path) as handle:
+        for line in handle:
+            key, sep, value = line.strip().partition('=')
+            if sep:
+                fields[key] = value.strip('"\'')
+    names = {'debian': 'Debian', 'ubuntu': 'Ubuntu'}
+    return names.get(fields.get('ID'), fields.get('ID', '').capitalize()), fields.get('VERSION_ID', '')
+
+
 def load_build(images_dir, role):
     directory = os.path.join(images_dir, role)
     path = os.path.join(directory, 'flower-%s.qcow2' % role)
@@ -73,6 +88,7 @@ def load_build(images_dir, role):
             build = json.load(handle)
     facts = image_facts(path)
     facts.update(path=path, frameworks=build.get('frameworks') or [], build_seconds=build.get('build_seconds'))
+    facts['os_id'], facts['os_release'] = image_os(os.path.join(directory, 'packer-os-release'))
     return facts
 
 
@@ -97,9 +113,8 @@ def vm_app(role, facts, version, url_base):
         'docs/appliance-context.md) and publishes and discovers through OneGate (docs/appliance.md). Nothing is '
         'downloaded at boot.',
     ]
-    if role == 'supernode':
-        description += ['', 'Frameworks in the image: %s (ONEAPP_FL_FRAMEWORK picks one at boot).'
-                        % (', '.join(facts['frameworks']) or 'none besides Flower')]
+    description += ['', 'Frameworks in the image: %s (ONEAPP_FL_FRAMEWORK picks one at boot).'
+                    % (', '.join(facts['frameworks']) or 'none besides Flower')]
     tags = ['flower', 'federated-learning', role] + list(facts['frameworks'])
     return {
         'name': '%s %s' % (TITLES[role], version),
@@ -110,8 +125,8 @@ def vm_app(role, facts, version, url_base):
         'tags': tags,
         'format': facts['format'],
         'creation_time': facts['mtime'],
-        'os-id': 'Ubuntu',
-        'os-release': '24.04',
+        'os-id': facts['os_id'],
+        'os-release': facts['os_release'],
         'os-arch': 'x86_64',
         'hypervisor': 'KVM',
         'opennebula_version': OPENNEBULA_VERSIONS,
@@ -154,8 +169,8 @@ def service_app(apps, version, max_supernodes=10):
         'tags': ['flower', 'federated-learning', 'service'],
         'format': 'qcow2',
         'creation_time': max(apps[r]['creation_time'] for r in ROLES),
-        'os-id': 'Ubuntu',
-        'os-release': '24.04',
+        'os-id': apps['superlink']['os-id'],
+        'os-release': apps['superlink']['os-release'],
         'os-arch': 'x86_64',
         'hypervisor': 'KVM',
         'opennebula_version': OPENNEBULA_VERSIONS,

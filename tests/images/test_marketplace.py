@@ -29,6 +29,8 @@ def make_image(directory, role, size, payload, frameworks=()):
     raw.unlink()
     (role_dir / "build.json").write_text(json.dumps({"role": role, "frameworks": list(frameworks),
                                                      "build_seconds": 60}))
+    (role_dir / "packer-os-release").write_text('PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\n'
+                                                'VERSION_ID="12"\n')
     return path
 
 
@@ -71,6 +73,8 @@ def test_vm_apps_carry_the_images_sizes_checksums_and_the_schema(images, tmp_pat
         for name in schema.user_inputs(role):
             assert template["context"][name.lower()] == "$" + name
         assert template["context"]["token"] == "YES" and template["context"]["report_ready"] == "YES"
+        # The OS the build recorded, not a guess.
+        assert (app["os-id"], app["os-release"]) == ("Debian", "12")
     assert "sklearn" in load(out, "flower-supernode.yaml")["tags"]
 
 
@@ -95,6 +99,12 @@ def test_check_reports_metadata_of_a_rebuilt_image_as_stale(images, tmp_path):
     run(images, out)
     assert run(images, out, "--check") == 0
     assert load(out, "flower-supernode.yaml")["images"][0]["size"] == 12 << 30
+
+
+def test_an_image_without_its_recorded_os_is_an_error_naming_the_file(images, tmp_path):
+    (images / "supernode" / "packer-os-release").unlink()
+    with pytest.raises(SystemExit, match="supernode/packer-os-release is missing: rebuild the image"):
+        generate.render(str(images), "https://images.example.org/fl")
 
 
 def test_a_missing_image_is_an_error_naming_it(tmp_path):
