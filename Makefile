@@ -61,7 +61,7 @@ images: venv
 # committed images/tested-inputs.sha256, which a passing run rewrites.
 test-images: venv
 	images/host-packages.sh
-	$(BIN)/python -m pytest -q tests/images/vm
+	$(BIN)/python -m pytest -q -rP tests/images/vm
 	images/inputs-hash.sh >images/tested-inputs.sha256
 
 lint: venv

@@ -115,7 +115,7 @@ fi
 # Packer's docker builder calls `docker`: Debian's client (another one may come first in PATH).
 mkdir -p "$work/bin"; ln -s /usr/bin/docker "$work/bin/docker"
 export PATH=$work/bin:$REPO/.venv/bin:$PATH CHECKPOINT_DISABLE=1 PACKER_NO_COLOR=1 PACKER_CACHE_DIR=$CACHE_DIR/packer_cache
-rm -rf "$out/packer" "$out/packer-serial.log"
+rm -rf "$out/packer" "$out/packer-serial.log" "$out/packer-os-release"
 say "packer build -only=$builder.appliance (key $key)"
 start=$SECONDS
 PACKER_LOG=${PACKER_LOG:-} packer build -color=false -only="$builder.appliance" "${args[@]}" packer/appliance.pkr.hcl >"$out/packer.log" 2>&1 \
