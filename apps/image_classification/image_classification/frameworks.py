@@ -18,7 +18,7 @@ def node_module(framework, node_config):
     set up for."""
     node = str(node_config.get("framework", ""))
     if node and node != framework:
-        raise ValueError("image classification: run config framework=%r, but this SuperNode trains with %r (node config "
-                         "framework, ONEAPP_FL_FRAMEWORK); allowed: framework=%r for this node"
+        raise ValueError("image classification: run config framework=%r, but this SuperNode trains with %r (node "
+                         "config framework, ONEAPP_FL_FRAMEWORK); allowed: framework=%r for this node"
                          % (framework, node, node))
     return model_module(framework)
