@@ -26,12 +26,12 @@ BOTH = (SUPERLINK, SUPERNODE)
 # The strategies the Flower App supports (apps/digits/digits/strategies.py; a unit test keeps them equal).
 STRATEGIES = ('FedAvg', 'FedProx', 'FedAdam', 'FedYogi', 'FedAdagrad', 'FedAvgM', 'FedMedian', 'Krum', 'MultiKrum',
               'Bulyan', 'FedTrimmedAvg', 'QFedAvg')
-# The frameworks an image can bake in (images/ and the appliance role's appliance_frameworks).
+# The frameworks an image can bake in (the appliance role's appliance_frameworks and files/).
 FRAMEWORKS = ('pytorch', 'tensorflow', 'sklearn')
 # The use cases of playbooks/train.yml (flower_train_use_cases; a unit test keeps them equal) and their frameworks,
 # the default first.
-USE_CASES = (('image-classification', ('pytorch', 'tensorflow')), ('anomaly-detection', ('sklearn', 'pytorch')),
-             ('llm-finetuning', ('pytorch',)))
+USE_CASES = {'image-classification': ('pytorch', 'tensorflow'), 'anomaly-detection': ('sklearn', 'pytorch'),
+             'llm-finetuning': ('pytorch',)}
 
 _HOSTNAME = re.compile(r'^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$')
 _VERSION = re.compile(r'^[0-9]+\.[0-9]+\.[0-9]+$')
@@ -236,7 +236,7 @@ SCHEMA = (
     # (its -e variables still win). Defaults are the demo app's (apps/digits/pyproject.toml).
     Variable('FL_USE_CASE', (SUPERLINK,), 'list', '',
              'Training default: the use case whose Flower App train.yml runs, with FedAvg (docs/use-cases.md); '
-             'empty means the digits demo app and its strategies', choices=tuple(dict(USE_CASES))),
+             'empty means the digits demo app and its strategies', choices=tuple(USE_CASES)),
     Variable('FL_NUM_ROUNDS', (SUPERLINK,), 'number', 3,
              'Training default: federated rounds per run (run config num-server-rounds)', minimum=1, maximum=10000),
     Variable('FL_STRATEGY', (SUPERLINK,), 'list', 'FedAvg',
@@ -397,7 +397,7 @@ def selected_framework(role, values, installed_frameworks):
         return values['FL_FRAMEWORK']
     if role == SUPERNODE:
         return installed_frameworks[0] if installed_frameworks else ''
-    wanted = dict(USE_CASES).get(values.get('FL_USE_CASE'), ())
+    wanted = USE_CASES.get(values.get('FL_USE_CASE'), ())
     return next((f for f in wanted if f in installed_frameworks), '')
 
 
@@ -418,7 +418,7 @@ def _framework_errors(role, values, installed_frameworks):
                       'app runs scikit-learn); allowed: set FL_USE_CASE or leave FL_FRAMEWORK empty'
                       % (PREFIX, framework, PREFIX))
     if use_case:
-        wanted = dict(USE_CASES)[use_case]
+        wanted = USE_CASES[use_case]
         if framework and framework not in wanted:
             errors.append('%sFL_FRAMEWORK=%s is not a framework of %sFL_USE_CASE=%s; allowed: %s'
                           % (PREFIX, framework, PREFIX, use_case, ', '.join(wanted)))

@@ -25,7 +25,7 @@ def config(role, frameworks, **context):
 def test_the_use_cases_are_train_ymls_and_the_frameworks_the_roles():
     play = yaml.safe_load((REPO / 'playbooks' / 'train.yml').read_text())[0]
     use_cases = play['vars']['flower_train_use_cases']
-    assert dict((name, list(frameworks)) for name, frameworks in schema.USE_CASES) == dict(
+    assert dict((name, list(frameworks)) for name, frameworks in schema.USE_CASES.items()) == dict(
         (name, spec['frameworks']) for name, spec in use_cases.items())
     baked = sorted(p.name[len('requirements-framework-'):-len('.txt')]
                    for p in (REPO / 'roles' / 'appliance' / 'files').glob('requirements-framework-*.txt'))
