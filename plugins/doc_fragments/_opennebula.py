@@ -94,6 +94,12 @@ options:
       - Timeout of each OneGate request, in seconds.
     type: int
     default: 30
+  retries:
+    description:
+      - How often a failed OneGate request is repeated, after 1, 2, 4, ... (at most 30) seconds. OneGate answers
+        HTTP 500 also when it cannot reach oned, so 500 is retried too. Each retry is reported as a warning.
+    type: int
+    default: 3
 '''
 
     # Options of the modules that wait for OpenNebula objects to settle.

@@ -117,6 +117,7 @@ from ansible_collections.opennebula.flower.plugins.module_utils._one_common impo
 from ansible_collections.opennebula.flower.plugins.module_utils._one_xmlrpc import (
     OneNoExistsError, nic_addresses, vm_state_name,
 )
+from ansible_collections.opennebula.flower.plugins.module_utils._onegate import decode_template
 from ansible_collections.opennebula.flower.plugins.module_utils._oneflow import (
     body_of, doc_id, service_state, unwrap,
 )
@@ -213,7 +214,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             vm = record['vm']
             host = str(vm.get('ID')) if self.get_option('hostname') == 'id' else vm.get('NAME')
             nics = nic_addresses(vm)
-            user_template = vm.get('USER_TEMPLATE') if isinstance(vm.get('USER_TEMPLATE'), dict) else {}
+            user_template = decode_template(vm.get('USER_TEMPLATE') if isinstance(vm.get('USER_TEMPLATE'), dict) else {})
             hostvars = {
                 'one_vm_id': int(vm['ID']),
                 'one_vm_name': vm.get('NAME'),

@@ -3,15 +3,14 @@
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 """How a SuperNode appliance finds its SuperLink and its data partition in the OneFlow service.
 
-The SuperLink publishes FL_ENDPOINT, FL_CA_CERT (base64 PEM), FL_VERSION, FL_TLS and FL_READY=YES in its
+The SuperLink publishes FL_ENDPOINT, FL_CA_CERT (PEM), FL_VERSION, FL_TLS and FL_READY=YES in its
 USER_TEMPLATE; a failed SuperLink publishes FL_READY=NO and FL_ERROR. Peers' attributes are only in
-``GET /service?extended=true``.
+``GET /service?extended=true``, which ``service_roles`` decodes.
 """
 
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-import base64
 import re
 import time
 
@@ -42,15 +41,14 @@ def superlink_state(service_doc, role_name):
             if attrs.get('FL_READY') == 'NO' and attrs.get('FL_ERROR'):
                 raise DiscoveryError('the SuperLink (VM %s) reported FL_ERROR: %s' % (node['id'], attrs['FL_ERROR']))
             if attrs.get('FL_READY') == 'YES' and attrs.get('FL_ENDPOINT'):
-                ca = attrs.get('FL_CA_CERT', '')
                 return {
                     'vm_id': node['id'],
                     'endpoint': attrs['FL_ENDPOINT'],
-                    'ca_cert': base64.b64decode(ca).decode('utf-8') if ca else '',
+                    'ca_cert': attrs.get('FL_CA_CERT') or '',
                     'flower_version': attrs.get('FL_VERSION', ''),
                     'tls': attrs.get('FL_TLS', 'YES') == 'YES',
                     'auth': attrs.get('FL_AUTH', 'NO') == 'YES',
-                    'enrolled': [i for i in attrs.get('FL_ENROLLED', '').split(',') if i],
+                    'enrolled': [str(i) for i in attrs.get('FL_ENROLLED') or []],
                 }
     return None
 
@@ -69,9 +67,16 @@ def enrolled(vm_id):
     return lambda state: not state['auth'] or str(vm_id) in state['enrolled']
 
 
+# Once the SuperLink is ready, what is left (its enrollment service registering this node's key) takes seconds.
+ACCEPT_POLL_INTERVAL = 1
+
+
 def wait_for_superlink(get_service, role_name, timeout, backoff, max_backoff, accept=None, clock=time.time,
                        sleep=time.sleep):
-    """Poll until the SuperLink is ready (and ``accept(state)``). Returns ``(state, service_doc, attempts)``."""
+    """Poll until the SuperLink is ready (and ``accept(state)``). Returns ``(state, service_doc, attempts)``.
+
+    The backoff applies while no SuperLink is ready; after that the poll is every ``ACCEPT_POLL_INTERVAL`` s.
+    """
     deadline = clock() + timeout
     attempts = 0
     for delay in backoff_delays(backoff, max_backoff):
@@ -88,7 +93,7 @@ def wait_for_superlink(get_service, role_name, timeout, backoff, max_backoff, ac
             raise DiscoveryTimeout('the SuperLink (VM %s) did not enroll this node within %s s (%d attempts); '
                                    'its FL_ENROLLED lists VMs %s' % (state['vm_id'], timeout, attempts,
                                                                      ', '.join(state['enrolled']) or 'none'))
-        sleep(min(delay, remaining))
+        sleep(min(delay if state is None else ACCEPT_POLL_INTERVAL, remaining))
 
 
 def same_minor(version_a, version_b):

@@ -35,7 +35,7 @@ def wanted_keys(service_doc, role_name):
         for node in role['nodes']:
             if str(node.get('state')) in GONE_STATES:
                 continue
-            key = (node['user_template'].get('FL_NODE_PUBKEY') or '').strip()
+            key = str(node['user_template'].get('FL_NODE_PUBKEY') or '').strip()
             if not key:
                 continue
             try:

@@ -131,8 +131,13 @@ def backoff_delay(attempt, base=1.0, cap=30.0, rand=random.random):
 class RetryPolicy:
     """How often and how long to retry a retryable error. ``sleep`` and ``rand`` are injectable for tests."""
 
-    def __init__(self, retries=3, base=1.0, cap=30.0, sleep=time.sleep, rand=random.random):
+    def __init__(self, retries=3, base=1.0, cap=30.0, sleep=time.sleep, rand=random.random, also_retry=(),
+                 on_retry=None):
+        """``also_retry``: statuses retried besides the retryable ones; ``on_retry(error, attempt, delay)`` is
+        told before each pause."""
         self.retries = int(retries)
+        self.also_retry = frozenset(also_retry)
+        self.on_retry = on_retry
         self.base = base
         self.cap = cap
         self.sleep = sleep
@@ -144,9 +149,12 @@ class RetryPolicy:
             try:
                 return func()
             except APIError as exc:
-                if not exc.retryable or attempt >= self.retries:
+                if not (exc.retryable or exc.status in self.also_retry) or attempt >= self.retries:
                     raise
-                self.sleep(backoff_delay(attempt, self.base, self.cap, self.rand))
+                delay = backoff_delay(attempt, self.base, self.cap, self.rand)
+                if self.on_retry is not None:
+                    self.on_retry(exc, attempt + 1, delay)
+                self.sleep(delay)
                 attempt += 1
 
 

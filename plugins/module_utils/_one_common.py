@@ -70,11 +70,25 @@ def onegate_argument_spec():
         validate_certs=dict(type='bool', default=True),
         ca_path=dict(type='path'),
         api_timeout=dict(type='int', default=30),
+        retries=dict(type='int', default=3),
     )
+
+
+# OneGate answers 500 both for a value oned refuses and when it cannot reach oned: the second passes.
+ONEGATE_ALSO_RETRY = (500,)
+
+
+def onegate_retry_policy(params, warn=None):
+    """Capped exponential backoff for the onegate options; ``warn(text)`` is told of each retry."""
+    def on_retry(error, attempt, delay):
+        if warn is not None:
+            warn('OneGate: %s; retry %d of %d in %.1f s' % (error, attempt, params.get('retries', 3), delay))
+    return RetryPolicy(retries=params.get('retries', 3), also_retry=ONEGATE_ALSO_RETRY, on_retry=on_retry)
 
 
 def onegate_client(params, reader=None, retry=None):
     """A OneGateClient from the onegate options; raises OneGateConfigError when settings are missing."""
+    retry = retry if retry is not None else onegate_retry_policy(params)
     endpoint, vmid, token = resolve_credentials(params.get('onegate_endpoint'), params.get('vm_id'),
                                                 params.get('token'), params.get('one_env_path') or DEFAULT_ONE_ENV,
                                                 reader=reader)
@@ -85,7 +99,7 @@ def onegate_client(params, reader=None, retry=None):
 
 def connect_onegate(module):
     try:
-        return onegate_client(module.params)
+        return onegate_client(module.params, retry=onegate_retry_policy(module.params, module.warn))
     except OneGateConfigError as exc:
         module.fail_json(msg=str(exc))
 

@@ -7,17 +7,29 @@ Credentials come from ``/var/run/one-context/one_env`` (written by the one-apps 
 ``export TOKENTXT=... VMID=... ONEGATE_ENDPOINT=...``) or are passed explicitly. Every request carries
 ``X-ONEGATE-TOKEN`` and ``X-ONEGATE-VMID``. ``PUT /vm`` takes OpenNebula ``KEY=VALUE`` template text,
 never JSON; ``type=2`` erases one attribute.
+
+Published values travel in one encoding, written here and read back here (docs/appliance.md, "OneGate
+contract"). OneGate's escape_attr and oned's template parser refuse or rewrite a value holding ``,`` ``[``
+``]`` ``"`` ``\\`` or a line break, and store an empty value as ``"``. So a text made only of printable
+characters other than those (and no leading or trailing blank) travels as it is, numbers and ``YES``/``NO``
+included, for OneFlow's elasticity expressions and ready gate read them; any other text, and every list or
+mapping, travels as ``ENCODED_PREFIX`` + base64 of its JSON. An empty value (``''``, ``None``, ``[]``) is
+erased, never sent.
 """
 
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import base64
+import json
 import shlex
 
 from ansible_collections.opennebula.flower.plugins.module_utils._one_xmlrpc import as_list
 from ansible_collections.opennebula.flower.plugins.module_utils._waiter import StateTable
 
 DEFAULT_ONE_ENV = '/var/run/one-context/one_env'
+ENCODED_PREFIX = 'base64json:'
+_REFUSED_CHARACTERS = frozenset(',[]"\\')
 
 
 class OneGateConfigError(ValueError):
@@ -70,23 +82,48 @@ def _read_file(path):
         return f.read()
 
 
+def encode_value(value):
+    """The text ``PUT /vm`` sends for ``value``; ``None`` when the value is empty and must be erased instead."""
+    if isinstance(value, bool):
+        return 'YES' if value else 'NO'
+    if value is None or (isinstance(value, (str, list, tuple, dict)) and not value):
+        return None
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, str) and _travels_plain(value):
+        return value
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(',', ':'))
+    return ENCODED_PREFIX + base64.b64encode(text.encode('utf-8')).decode('ascii')
+
+
+def _travels_plain(text):
+    return (text == text.strip() and not text.startswith(ENCODED_PREFIX)
+            and all(c.isprintable() and c not in _REFUSED_CHARACTERS for c in text))
+
+
+def decode_value(text):
+    """The value ``encode_value`` sent (a text, a list or a mapping); any other text as it is."""
+    if not isinstance(text, str) or not text.startswith(ENCODED_PREFIX):
+        return text
+    try:
+        return json.loads(base64.b64decode(text[len(ENCODED_PREFIX):], validate=True).decode('utf-8'))
+    except (ValueError, TypeError):
+        return text
+
+
+def decode_template(template):
+    """A USER_TEMPLATE as published: every encoded value decoded."""
+    return dict((k, decode_value(v)) for k, v in (template or {}).items())
+
+
 def render_attributes(attrs):
-    """``KEY=VALUE`` lines as the context scripts send them; the server adds the quoting."""
+    """``KEY=VALUE`` lines of already encoded values, as the context scripts send them."""
     lines = []
     for key, value in attrs.items():
-        value = _as_text(value)
-        if '\n' in value or '\r' in value:
-            raise ValueError('attribute %s: values cannot contain line breaks' % key)
         if not key or '=' in key or any(c.isspace() for c in key):
             raise ValueError('invalid attribute name %r' % (key,))
         lines.append('%s=%s' % (key, value))
     return '\n'.join(lines)
-
-
-def _as_text(value):
-    if isinstance(value, bool):
-        return 'YES' if value else 'NO'
-    return '' if value is None else str(value)
 
 
 def user_template(vm_doc):
@@ -95,12 +132,18 @@ def user_template(vm_doc):
 
 
 def attributes_to_publish(current, desired):
-    """The attributes whose current value differs from the desired one (compared as text)."""
-    return dict((k, v) for k, v in desired.items() if k not in current or str(current[k]) != _as_text(v))
+    """The encoded attributes whose published text differs from the desired value's (empty values excluded)."""
+    encoded = dict((k, encode_value(v)) for k, v in desired.items())
+    return dict((k, v) for k, v in encoded.items() if v is not None and current.get(k) != v)
 
 
 def attributes_to_erase(current, names):
     return [n for n in names if n in current]
+
+
+def empty_attributes(desired):
+    """Names whose desired value is empty: published as an erasure."""
+    return [k for k, v in desired.items() if encode_value(v) is None]
 
 
 def service_roles(service_doc):
@@ -119,7 +162,7 @@ def service_roles(service_doc):
                 'state': vm.get('STATE'),
                 'lcm_state': vm.get('LCM_STATE'),
                 'ips': [n.get('IP') for n in nics if isinstance(n, dict) and n.get('IP')],
-                'user_template': tmpl if isinstance(tmpl, dict) else {},
+                'user_template': decode_template(tmpl) if isinstance(tmpl, dict) else {},
             })
         roles.append({'name': role.get('name'), 'cardinality': role.get('cardinality'),
                       'state': role.get('state'), 'nodes': nodes})
@@ -165,28 +208,28 @@ def onegate_headers(vmid, token):
 
 
 def ensure_vm_attributes(client, state='present', attributes=None, names=None, check_mode=False):
-    """Publish ``attributes`` (state=present) or erase ``names`` (state=absent) in the caller's USER_TEMPLATE.
+    """Publish ``attributes`` (state=present; empty values are erased) or erase ``names`` (state=absent) in the
+    caller's USER_TEMPLATE.
 
-    Only what differs is sent. Returns ``{changed, vm, diff}``.
+    Only what differs is sent. Returns ``{changed, vm, diff}``; the diff shows decoded values.
     """
     vm = client.get_vm()
     current = user_template(vm)
     if state == 'present':
-        changes = attributes_to_publish(current, attributes or {})
-        before = dict((k, current[k]) for k in changes if k in current)
-        after = dict((k, _as_text(v)) for k, v in changes.items())
-        if changes and not check_mode:
-            client.update_vm(changes)
+        publish = attributes_to_publish(current, attributes or {})
+        erase = attributes_to_erase(current, empty_attributes(attributes or {}))
     else:
-        changes = attributes_to_erase(current, names or [])
-        before = dict((k, current[k]) for k in changes)
-        after = {}
-        if not check_mode:
-            for name in changes:
-                client.erase_vm_attribute(name)
-    if changes and not check_mode:
+        publish, erase = {}, attributes_to_erase(current, names or [])
+    changed = sorted(set(publish) | set(erase))
+    before = dict((k, decode_value(current[k])) for k in changed if k in current)
+    after = dict((k, decode_value(v)) for k, v in publish.items())
+    if changed and not check_mode:
+        if publish:
+            client.update_vm(publish)
+        for name in erase:
+            client.erase_vm_attribute(name)
         vm = client.get_vm()
-    return dict(changed=bool(changes), vm=vm, diff=dict(before=before, after=after))
+    return dict(changed=bool(changed), vm=vm, diff=dict(before=before, after=after))
 
 
 def wait_for_attribute(client, waiter, attribute, role_name=None, **wait_kwargs):

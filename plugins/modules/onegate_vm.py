@@ -16,6 +16,11 @@ description:
     and peer VMs (C(GET /service?extended=true), C(GET /vms/<id>)) can read the values.
   - Sends only the attributes whose value differs, as OpenNebula C(KEY=VALUE) template text (C(PUT /vm)); erases
     with C(PUT /vm?type=2), one attribute at a time.
+  - Any value travels. OneGate refuses or rewrites commas, brackets, double quotes, backslashes and line breaks,
+    so a text holding one of them, and every list or mapping, is sent as C(base64json:) followed by the base64 of
+    its JSON; other texts, numbers and booleans (C(YES)/C(NO)) are sent as they are, so OneFlow can read them. An
+    empty value is erased.
+    The OneGate contract in C(docs/appliance.md) has the details.
   - Reads the OneGate endpoint, the VM id and the token from C(/var/run/one-context/one_env) unless they are given.
   - OneGate refuses to change C(SERVICE_ID), C(ROLE_NAME) and C(SCHED_REQUIREMENTS) (HTTP 403).
 extends_documentation_fragment:
@@ -39,7 +44,8 @@ options:
     default: present
   attributes:
     description:
-      - Attributes to publish. Values are sent as text (booleans as C(YES)/C(NO)) and cannot contain line breaks.
+      - Attributes to publish, as texts, numbers, booleans (sent as C(YES)/C(NO)), lists or mappings.
+      - An empty value (empty text, empty list, null) erases the attribute.
     type: dict
   names:
     description:
@@ -79,7 +85,7 @@ vm:
       USER_TEMPLATE: {"FL_ENDPOINT": "10.0.0.12:9092", "READY": "YES", "ROLE_NAME": "supernode", "SERVICE_ID": "5"}
       TEMPLATE: {"NIC": [{"IP": "10.0.0.12", "NETWORK": "private"}], "NIC_ALIAS": []}
 user_template:
-  description: The VM's USER_TEMPLATE after the change.
+  description: The VM's USER_TEMPLATE after the change, encoded values decoded.
   type: dict
   returned: success
   sample: {"FL_ENDPOINT": "10.0.0.12:9092", "READY": "YES"}
@@ -91,7 +97,9 @@ from ansible_collections.opennebula.flower.plugins.module_utils._http import API
 from ansible_collections.opennebula.flower.plugins.module_utils._one_common import (
     connect_onegate, fail_api, onegate_argument_spec,
 )
-from ansible_collections.opennebula.flower.plugins.module_utils._onegate import ensure_vm_attributes, user_template
+from ansible_collections.opennebula.flower.plugins.module_utils._onegate import (
+    decode_template, ensure_vm_attributes, user_template,
+)
 
 
 def main():
@@ -114,7 +122,7 @@ def main():
     diff = result.pop('diff')
     if module._diff:
         result['diff'] = diff
-    module.exit_json(user_template=user_template(result['vm']), **result)
+    module.exit_json(user_template=decode_template(user_template(result['vm'])), **result)
 
 
 if __name__ == '__main__':

@@ -13,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 
+from ansible_collections.opennebula.flower.plugins.module_utils._onegate import decode_template
 from tests.appliance.containers import Mount, host_dir
 from tests.opennebula_sim import Simulator
 
@@ -105,7 +106,8 @@ class Cloud:
         return [n["deploy_id"] for r in service["roles"] if r["name"] == role for n in r.get("nodes") or []]
 
     def user_template(self, vm_id):
-        return self.sim.vm(vm_id).user_template.to_dict()
+        """The VM's USER_TEMPLATE as the collection's OneGate client reads it (published values decoded)."""
+        return decode_template(self.sim.vm(vm_id).user_template.to_dict())
 
     def wait(self, predicate, timeout, what, interval=1.0):
         deadline = time.monotonic() + timeout

@@ -97,7 +97,7 @@ def test_the_service_runs_only_after_the_superlink_published_fl_ready(cloud, dep
     assert running, deployed["observed"][-5:]
     assert all(fl_ready == "YES" and ready == "YES" for _state, fl_ready, ready in running)
     superlink = cloud.user_template(cloud.vms(deployed["service"], "superlink")[0])
-    ca = base64.b64decode(superlink["FL_CA_CERT"]).decode()
+    ca = superlink["FL_CA_CERT"]
     assert ca.startswith("-----BEGIN CERTIFICATE-----")
     assert superlink["FL_ENDPOINT"].endswith(":9092") and superlink["FL_VERSION"] == "1.42.0"
     assert (superlink["FL_TLS"], superlink["FL_AUTH"]) == ("YES", "YES")
@@ -110,7 +110,7 @@ def test_supernodes_discovered_trusted_and_enrolled_by_themselves(cloud, deploye
         [n for n in flwr_nodes(ctr) if n["status"] == "online"]) == 2 else None, 240, "2 online SuperNodes")
     assert len(nodes) == 2
     supernodes = cloud.vms(deployed["service"], "supernode")
-    enrolled = cloud.user_template(cloud.vms(deployed["service"], "superlink")[0])["FL_ENROLLED"].split(",")
+    enrolled = cloud.user_template(cloud.vms(deployed["service"], "superlink")[0])["FL_ENROLLED"]
     assert sorted(enrolled) == sorted(str(v) for v in supernodes)
     for vm in supernodes:
         assert cloud.user_template(vm)["FL_NODE_PUBKEY"].startswith("ecdsa-sha2-nistp384 ")
@@ -145,7 +145,7 @@ def test_a_machine_outside_the_service_cannot_join_with_a_well_formed_key(cloud,
     directory = host_dir("ofl-ctx-outsider-")
     (directory / "context.sh").write_text(
         "ONEAPP_FL_SUPERLINK_ADDRESS='%s'\nONEAPP_FL_SSL_CA_CERTFILE='%s'\nETH0_IP='198.18.6.200'\n"
-        % (superlink["FL_ENDPOINT"], superlink["FL_CA_CERT"]))
+        % (superlink["FL_ENDPOINT"], base64.b64encode(superlink["FL_CA_CERT"].encode()).decode()))
     outsider = containers.run("ofl-outsider", images["supernode"], network=cloud.network, ip="198.18.6.200",
                               mounts=cloud.mounts(directory), caps=["NET_ADMIN"])
     outsider.wait_for("test", "-e", "/run/opennebula-flower/ready", timeout=300)

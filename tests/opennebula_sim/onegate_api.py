@@ -10,7 +10,6 @@ from . import documents as docs
 from .errors import OneError
 from .http_util import SimHandler
 from .oneflow_service import SERVICE, FlowError
-from .template_syntax import TemplateSyntaxError, parse
 from .onegate_token import token_matches
 from .xmldoc import to_hash
 
@@ -24,7 +23,6 @@ VM_ACTIONS = {"deploy", "hold", "livemigrate", "migrate", "resume", "release", "
               "chown", "chmod", "resize", "attachdisk", "detachdisk", "attachnic", "detachnic", "rename",
               "undeploy", "resched", "unresched", "recover", "delete", "shutdown"}
 NOT_SUPPORTED = "OneGate server doesn't support this feature"
-_ESCAPE_LINE = re.compile(r"^\s*([^=\s]+)\s*=\s*(.*?)\s*$")
 
 
 class GateError(Exception):
@@ -50,21 +48,63 @@ def vm_json(vm):
                    "USER_TEMPLATE": user_template, "TEMPLATE": {"NIC": nics("NIC"), "NIC_ALIAS": nics("NIC_ALIAS")}}}
 
 
-def escape_template(text):
-    """onegate-server's escape_attr: wrap plain values in quotes so `K=hello world` parses."""
-    lines = []
-    for line in text.splitlines():
-        if not line.strip():
+def escape_attr(attr):
+    r"""onegate-server.rb's escape_attr, character for character. It opens a quote after
+    each `=` not followed by `[` or `"`, and closes one before `,` `[` `]` `\` and newline
+    unless a `"` precedes them; `=` inside an open quote is kept. Ruby's `attr[idx - 1]` at
+    idx 0 is the last character; `attr[idx + 1]` past the end is nil. Finally every
+    backslash-n pair becomes a newline and an open quote is closed at the end."""
+    ret = []
+    escape = False
+    last = len(attr) - 1
+    for idx, s in enumerate(attr):
+        prev = attr[idx - 1]
+        after = attr[idx + 1] if idx < last else None
+        if s == "=" and escape:
+            ret.append(s)
             continue
-        match = _ESCAPE_LINE.match(line)
-        if match is None:
-            lines.append(line)
-            continue
-        key, value = match.groups()
-        if not (value.startswith('"') or value.startswith("[")):
-            value = '"%s"' % value.replace('"', '\\"')
-        lines.append("%s = %s" % (key, value))
-    return "\n".join(lines)
+        if s == "=" and after != "[" and after != '"':
+            ret.append('="')
+            escape = True
+        elif s == "," and prev != '"':
+            ret.append('",')
+        elif s == "[" and prev != "=" and prev != '"':
+            ret.append('"[')
+        elif s == "]" and prev != "=" and prev != '"':
+            ret.append('"]')
+            escape = False
+        elif s == "\\" and prev != '"':
+            ret.append('"\\')
+            escape = False
+        elif s == "\n" and prev != '"':
+            ret.append('"\n')
+            escape = False
+        else:
+            ret.append(s)
+    ret = "".join(ret).replace("\\n", "\n")
+    if escape and ret[-1:] != "]" and ret[-1:] != '"':
+        ret += '"'
+    return ret
+
+
+def ruby_to_i(text):
+    """Ruby's String#to_i: optional leading whitespace, sign and digits; 0 otherwise."""
+    match = re.match(r"[ \t\n\v\f\r]*([-+]?[0-9]+)", text)
+    return int(match.group(1)) if match else 0
+
+
+def _ascii_upper(text):
+    return "".join(ch.upper() if ch.isascii() else ch for ch in text)
+
+
+def check_restricted_attrs(data, error):
+    """onegate-server.rb's check_restricted_attrs: the text before the first `=` of each
+    line of the escaped body, upper-cased, against the restricted list (so `service_id =1`
+    passes it: `SERVICE_ID ` is not in the list)."""
+    for key_value in data.split("\n"):
+        key = key_value.split("=")[0]
+        if key and _ascii_upper(key) in RESTRICTED_ATTRS:
+            raise GateError(403, "Attribute (%s) %s" % (key, error))
 
 
 class OneGateHandler(SimHandler):
@@ -122,33 +162,48 @@ class OneGateHandler(SimHandler):
             return self._scale(flow, vm, match.group(1), body)
         raise GateError(400, NOT_SUPPORTED)
 
-    def _update(self, state, vm, query, body):
-        text = body.decode("utf-8", "replace")
-        params = dict(query)
+    def _params(self, query, body):
+        """Sinatra's params: the query string, then an urlencoded form body (parsed only
+        with that content type, as Rack does for a PUT)."""
+        params = {k: v[-1] for k, v in query.items()}
         if "form-urlencoded" in (self.headers.get("Content-Type") or ""):
-            form = urllib.parse.parse_qs(text, keep_blank_values=True)
-            if "data" in form:
-                params.update(form)
-                text = form["data"][0]
-        kind = (params.get("type") or ["1"])[0]
-        if kind == "2":
-            name = text.strip()
-            if name.upper() in RESTRICTED_ATTRS:
-                raise GateError(403, "Attribute (%s) cannot be deleted" % name)
+            form = urllib.parse.parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+            params.update({k: v[-1] for k, v in form.items()})
+        return params
+
+    def _update(self, state, vm, query, body):
+        """onegate-server.rb's update: params[:data] (query or form) before the raw body,
+        escape_attr on it whatever the type, the restricted check, then type 1 appends
+        (one.vm.update with append) and any other type deletes USER_TEMPLATE/<attr>."""
+        params = self._params(query, body)
+        attr = params.get("data")
+        kind = 1 if params.get("type") is None else ruby_to_i(params["type"])
+        if attr is None:
+            attr = body.decode("utf-8", "surrogateescape")
+        attr = escape_attr(attr)
+        check_restricted_attrs(attr, "cannot be modified" if kind == 1 else "cannot be deleted")
+        if kind == 1:
             try:
-                state.vm_erase_user_attribute(vm.id, name)
+                state.vm_update(vm.id, attr, True)
             except OneError:
                 raise GateError(500, "Internal server error")
             return 200, ""
-        try:
-            template = parse(escape_template(text))
-        except TemplateSyntaxError:
+        return self._delete_attr(state, vm, attr)
+
+    @staticmethod
+    def _delete_attr(state, vm, attr):
+        """delete_element("USER_TEMPLATE/<attr>") on the VM's XML, then one.vm.update
+        (replace) with the Ruby OCA's user_template_str of what is left. Only a plain
+        element name (XPath whitespace around it allowed) is supported; matching is
+        case-sensitive, as XPath is. Every halt 500 reads `Internal server error`
+        (onegate-server's `error 500` handler replaces the halt message)."""
+        name = attr.strip(" \t\r\n")
+        if name not in vm.user_template.names():
             raise GateError(500, "Internal server error")
-        for name in template.names():
-            if name in RESTRICTED_ATTRS:
-                raise GateError(403, "Attribute (%s) cannot be modified" % name)
+        remaining = vm.user_template.copy()
+        remaining.remove(name)
         try:
-            state.vm_update(vm.id, template, True)
+            state.vm_update(vm.id, remaining.render(), False)
         except OneError:
             raise GateError(500, "Internal server error")
         return 200, ""

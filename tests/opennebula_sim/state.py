@@ -162,7 +162,8 @@ class OneState:
         try:
             return parse(text)
         except TemplateSyntaxError as exc:
-            raise OneError("Parse error: %s" % exc, errors.INTERNAL)
+            # Template::parse_str_or_xml: "Parse error." when the parser aborted silently
+            raise OneError("Parse error: %s" % exc if str(exc) else "Parse error.", errors.INTERNAL)
 
     # -- seed ----------------------------------------------------------------------------
     def _seed_defaults(self):
@@ -531,13 +532,6 @@ class OneState:
             raise OneError("Error updating virtual machine %d: VM is in DONE state" % vm_id,
                            errors.ACTION, vm_id)
         vm.user_template = vm.user_template.merge(new) if merge else new
-        return vm_id
-
-    def vm_erase_user_attribute(self, vm_id, name):
-        vm = self.get("vm", vm_id)
-        if name.upper() not in vm.user_template or vm.state == DONE:
-            raise OneError("attribute not found", errors.INTERNAL, vm_id)
-        vm.user_template.remove(name)
         return vm_id
 
     def vm_rename(self, vm_id, name):

@@ -56,7 +56,7 @@ class Service(object):
         assert not result.get('failed'), result
 
     def superlink_ready(self, **extra):
-        attrs = dict(FL_ENDPOINT='10.10.0.10:9092', FL_CA_CERT=base64.b64encode(CA.encode()).decode(),
+        attrs = dict(FL_ENDPOINT='10.10.0.10:9092', FL_CA_CERT=CA,
                      FL_VERSION='1.42.0', FL_TLS='YES', FL_AUTH='NO', FL_READY='YES')
         attrs.update(extra)
         self.publish(self.vms('superlink')[0], **attrs)

@@ -52,7 +52,12 @@ def test_from_dict_maps_json_to_template():
     assert tpl.get("FLAG") == "YES" and tpl.get("N") == "3"
 
 
-@pytest.mark.parametrize("text", ['A="unterminated', "A=[B=1", "=x", '{"JSON": "x"}', "A=[B]"])
+@pytest.mark.parametrize("text", ["A=[B=1", "=x", '{"JSON": "x"}', "A=[B]"])
 def test_syntax_errors(text):
     with pytest.raises(TemplateSyntaxError):
         parse(text)
+
+
+def test_an_unterminated_quote_is_an_unquoted_value_as_in_oned():
+    # the unquoted STRING rule accepts `"`, so oned stores the quote itself
+    assert parse('A="unterminated').get("A") == '"unterminated'

@@ -9,8 +9,8 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.opennebula.flower.plugins.module_utils._onegate import (
-    OneGateConfigError, attribute_ready, attributes_to_erase, attributes_to_publish, ensure_vm_attributes,
-    parse_one_env, render_attributes, resolve_credentials, service_roles,
+    ENCODED_PREFIX, OneGateConfigError, attribute_ready, attributes_to_erase, attributes_to_publish, decode_value,
+    encode_value, ensure_vm_attributes, parse_one_env, render_attributes, resolve_credentials, service_roles,
 )
 
 ONE_ENV = '''export TOKENTXT="c2VjcmV0LXRva2VuLXRleHQ="
@@ -54,17 +54,37 @@ def test_resolve_credentials_from_file_and_explicit():
 
 
 def test_render_attributes_is_template_text_not_json():
-    assert render_attributes({'FL_ENDPOINT': '10.0.0.1:9092', 'READY': True, 'N': 3}) == \
+    assert render_attributes({'FL_ENDPOINT': '10.0.0.1:9092', 'READY': 'YES', 'N': '3'}) == \
         'FL_ENDPOINT=10.0.0.1:9092\nREADY=YES\nN=3'
-    with pytest.raises(ValueError):
-        render_attributes({'A': 'two\nlines'})
     with pytest.raises(ValueError):
         render_attributes({'A B': 'x'})
 
 
+@pytest.mark.parametrize('value', ['10.0.0.1:9092', 'YES', 'a=b', '8 9 10', 'host:9092;x', 'café über',
+                                   'ecdsa-sha2-nistp384 AAAAE2VjZHNh+/= node-7'])
+def test_texts_onegate_keeps_travel_plain(value):
+    assert encode_value(value) == value and decode_value(value) == value
+
+
+@pytest.mark.parametrize('value', ['8,9', '[x]', 'say "hi"', 'back\\slash', 'two\nlines', ' padded', 'tab\there',
+                                   '[2001:db8::1]:9092', ENCODED_PREFIX + 'looks encoded', ['3', '4'], ['x,y', ''],
+                                   {'k': [1, 2]}])
+def test_other_values_travel_encoded_and_decode_to_themselves(value):
+    wire = encode_value(value)
+    assert wire.startswith(ENCODED_PREFIX)
+    assert not set(wire) & set(',[]"\\\n ')
+    assert decode_value(wire) == value
+
+
+def test_numbers_and_booleans_stay_plain_and_empty_values_are_erased():
+    assert [encode_value(v) for v in (3, 0, 2.5, True, False)] == ['3', '0', '2.5', 'YES', 'NO']
+    assert [encode_value(v) for v in ('', None, [], {})] == [None] * 4
+    assert decode_value(ENCODED_PREFIX + 'not base64!') == ENCODED_PREFIX + 'not base64!'
+
+
 def test_publish_and_erase_sets():
-    current = {'READY': 'YES', 'N': '3'}
-    assert attributes_to_publish(current, {'READY': 'YES', 'N': 3, 'NEW': 'x'}) == {'NEW': 'x'}
+    current = {'READY': 'YES', 'N': '3', 'L': encode_value(['1'])}
+    assert attributes_to_publish(current, {'READY': 'YES', 'N': 3, 'NEW': 'x', 'L': ['1'], 'E': ''}) == {'NEW': 'x'}
     assert attributes_to_erase(current, ['N', 'ABSENT']) == ['N']
 
 
@@ -101,9 +121,22 @@ def test_ensure_vm_attributes_sends_only_differences():
     check = ensure_vm_attributes(gate, 'present', {'READY': 'YES', 'A': 1}, check_mode=True)
     assert check['changed'] and gate.puts == [] and check['diff'] == {'before': {}, 'after': {'A': '1'}}
     applied = ensure_vm_attributes(gate, 'present', {'READY': 'YES', 'A': 1})
-    assert applied['changed'] and gate.puts == [('update', {'A': 1})]
+    assert applied['changed'] and gate.puts == [('update', {'A': '1'})]
     assert applied['vm']['VM']['USER_TEMPLATE']['A'] == '1'
     assert not ensure_vm_attributes(gate, 'present', {'READY': 'YES', 'A': 1})['changed']
     erased = ensure_vm_attributes(gate, 'absent', names=['A', 'GONE'])
     assert erased['changed'] and gate.puts[-1] == ('erase', 'A') and erased['diff']['before'] == {'A': '1'}
     assert not ensure_vm_attributes(gate, 'absent', names=['A'])['changed']
+
+
+def test_an_empty_value_is_erased_never_sent_and_lists_compare_decoded():
+    gate = FakeGate({'READY': 'YES', 'FL_ENROLLED': encode_value(['3'])})
+    check = ensure_vm_attributes(gate, 'present', {'FL_ENROLLED': [], 'READY': ''}, check_mode=True)
+    assert check['changed'] and gate.puts == []
+    assert check['diff'] == {'before': {'FL_ENROLLED': ['3'], 'READY': 'YES'}, 'after': {}}
+    ensure_vm_attributes(gate, 'present', {'FL_ENROLLED': [], 'READY': ''})
+    assert sorted(gate.puts) == [('erase', 'FL_ENROLLED'), ('erase', 'READY')] and gate.tmpl == {}
+    assert not ensure_vm_attributes(gate, 'present', {'FL_ENROLLED': [], 'READY': ''})['changed']
+    ensure_vm_attributes(gate, 'present', {'FL_ENROLLED': ['3', '4']})
+    assert gate.puts[-1] == ('update', {'FL_ENROLLED': encode_value(['3', '4'])})
+    assert not ensure_vm_attributes(gate, 'present', {'FL_ENROLLED': ['3', '4']})['changed']
