@@ -163,3 +163,24 @@ def test_an_empty_value_erases_the_attribute_instead_of_storing_a_quote(sim, run
     erased = run_module(onegate_vm, dict(as_vm, attributes={'FL_ENROLLED': value}))
     assert erased['changed'] and 'FL_ENROLLED' not in erased['user_template']
     assert 'FL_ENROLLED' not in sim.vm(vm).user_template
+
+
+def test_a_failed_publication_is_retried_with_backoff_and_each_retry_reported(sim, run_module, tmp_path):
+    service_id, _client = _service(sim, run_module)
+    vm = _vm_ids(sim, service_id)['superlink'][0]
+    as_vm = _as_vm(sim, vm, tmp_path)
+    sim.inject('http_error', api='onegate', status=500, body='Internal server error', count=2)
+    published = run_module(onegate_vm, dict(as_vm, attributes={'FL_READY': 'NO', 'FL_ERROR': 'a, b'}))
+    assert published['changed'] and published['user_template']['FL_ERROR'] == 'a, b'
+    assert [w.split('; ')[1][:12] for w in warnings(published)] == ['retry 1 of 3', 'retry 2 of 3']
+
+    sim.inject('http_error', api='onegate', status=500, body='Internal server error', count=5)
+    failed = run_module(onegate_vm, dict(as_vm, retries=1, attributes={'FL_ERROR': 'c'}))
+    assert failed['failed'] and 'Internal server error' in failed['msg']
+    # The module's warnings accumulate in this one test process: the last one is this run's only retry.
+    assert warnings(failed)[-1].split('; ')[1][:12] == 'retry 1 of 1'
+
+
+def warnings(result):
+    """The texts of a module result's warnings (ansible-core 2.19 returns them as structured events)."""
+    return [w['event']['msg'] if isinstance(w, dict) else w for w in result.get('warnings', [])]
