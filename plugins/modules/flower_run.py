@@ -15,6 +15,9 @@ description:
   - Builds the Flower App in O(app), submits it to a SuperLink with C(flwr run) and, with O(wait=true), polls
     the run's status until it is C(finished:*), backing off between polls.
   - Fails on C(finished:failed) or C(finished:stopped) and on timeout, with the tail of the run's log.
+  - With O(output_dir), also fails when the run's C(metrics.json) records a round whose train or evaluate step got
+    fewer results than the strategy's minimum (the collection's apps record C(replies) per step and stop the run
+    there), naming the round and each failing node's error, e.g. a ClientApp's C(FileNotFoundError).
   - With O(record), a run is remembered. While the app's files, O(run_config) and O(superlink) stay the same and
     the SuperLink still reports the recorded run as C(finished:completed), the module changes nothing and returns
     that run; O(force=true) trains again regardless.
@@ -48,6 +51,12 @@ options:
       - Seconds between the first status polls; later polls back off to four times this.
     type: float
     default: 2.0
+  output_dir:
+    description:
+      - Directory the app writes C(<run id>/metrics.json) under (its run config C(output-dir); the collection's
+        apps default to C($FLWR_HOME/runs) of the SuperLink). Read after the run to check that every round got at
+        least the minimum of results; unset skips that check.
+    type: path
   record:
     description:
       - JSON file remembering the last run submitted from here, which makes the module idempotent.
@@ -79,6 +88,7 @@ EXAMPLES = r"""
     run_config:
       num-server-rounds: 3
     record: /var/lib/flower/superlink/last-run.json
+    output_dir: /var/lib/flower/superlink/runs
   register: training
 
 - name: Show the run
@@ -146,6 +156,7 @@ def main():
         wait=dict(type="bool", default=True),
         timeout=dict(type="int", default=1800),
         poll_interval=dict(type="float", default=2.0),
+        output_dir=dict(type="path"),
         record=dict(type="path"),
         force=dict(type="bool", default=False),
     )
@@ -170,7 +181,8 @@ def main():
             submitted = cli.submit_run(params["app"], params["run_config"])
             run_id = int(submitted["run-id"])
             if params["wait"]:
-                run = wait_for_run(cli, run_id, params["timeout"], params["poll_interval"])
+                run = wait_for_run(cli, run_id, params["timeout"], params["poll_interval"],
+                                   output_dir=params["output_dir"])
             else:
                 run = cli.get_run(run_id)
     except RunError as err:

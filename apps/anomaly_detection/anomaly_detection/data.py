@@ -14,6 +14,8 @@ TEST_FRACTION = 0.3
 # The subspace normal rows live near is the same on every node (a fixed seed), their rows differ per node.
 SUBSPACE_SEED = 1234
 SUBSPACE_DIM = 3
+# Rows of a node's demo CSV (about 620 kB), as the local federation's demo data and the tests write it.
+DEMO_ROWS = 4000
 
 
 def read_csv(path):
@@ -78,3 +80,9 @@ def scores(tp, fp, fn):
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return precision, recall, f1
+
+
+if __name__ == "__main__":  # python data.py CSV SEED: one SuperNode's demo data (the SuperNode role, local mode)
+    import sys
+
+    print(write_synthetic(sys.argv[1], DEMO_ROWS, seed=int(sys.argv[2])))

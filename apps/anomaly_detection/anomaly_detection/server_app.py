@@ -7,7 +7,7 @@ from flwr.app import ArrayRecord, Context, MetricRecord
 from flwr.serverapp import Grid, ServerApp
 from flwr.serverapp.strategy import FedAvg
 
-from anomaly_detection import data, report
+from anomaly_detection import data, report, rounds
 from anomaly_detection.frameworks import model_module
 
 app = ServerApp()
@@ -36,6 +36,12 @@ def main(grid: Grid, context: Context) -> None:
     initial = ArrayRecord(module.get_arrays(module.new(int(cfg["num-features"]))))
     strategy = FedAvg(min_train_nodes=nodes, min_evaluate_nodes=nodes, min_available_nodes=nodes,
                       evaluate_metrics_aggr_fn=sum_counts)
-    result = strategy.start(grid=grid, initial_arrays=initial, num_rounds=int(cfg["num-server-rounds"]))
+    # A round with fewer results than min-nodes fails the run, with the nodes' errors in metrics.json.
+    grid = rounds.RecordingGrid(grid, nodes, nodes)
+    try:
+        result = strategy.start(grid=grid, initial_arrays=initial, num_rounds=int(cfg["num-server-rounds"]))
+    except rounds.RoundFailed as err:
+        rounds.write_failure(context, "anomaly_detection", grid, err)
+        raise
     report.write(context, result, use_case="anomaly-detection", initial=initial,
-                 target=("f1", float(cfg["target-f1"]), "max"))
+                 target=("f1", float(cfg["target-f1"]), "max"), extra={"replies": grid.steps})

@@ -1,7 +1,9 @@
 """ServerApp: the strategy the run config names, checkpoints, resume; metrics and models on the SuperLink side.
 
 Per run it writes, under <output-dir>/<run id>/ (output-dir empty = $FLWR_HOME/runs):
-  metrics.json              per-round metrics, strategy, where the models are
+  metrics.json              per-round metrics, strategy, where the models are, each step's replies (results,
+                            failures, the nodes' errors); a round with fewer results than min-nodes fails the run
+                            and metrics.json then says which round, which nodes and why (digits/rounds.py)
   model.npz, model.json     the final global model and its provenance
   best-model.npz/.json      the global model of the round with the best federated eval accuracy
 and, every `checkpoint-interval` rounds and after the last, a checkpoint under <checkpoint-dir>/<run id>/
@@ -24,7 +26,7 @@ try:  # Flower 1.42
 except ImportError:  # Flower 1.31
     from flwr.common import log
 
-from digits import checkpoint, strategies, task
+from digits import checkpoint, rounds, strategies, task
 
 app = ServerApp()
 ARRAY_NAMES = ("coef", "intercept")
@@ -96,6 +98,7 @@ def main(grid: Grid, context: Context) -> None:  # pylint: disable=too-many-loca
     cfg = strategies.validate(run_config)
     available = _available_nodes(grid, cfg["min_nodes"])
     cfg = strategies.validate(run_config, available_nodes=available)
+    grid = rounds.RecordingGrid(grid, cfg["min_nodes"], cfg["min_nodes"])
     num_sampled = max(int(available * cfg["fraction_train"]), cfg["min_nodes"])
     strategy = strategies.build(cfg, num_sampled)
     interval = int(run_config.get("checkpoint-interval", 1))
@@ -132,14 +135,18 @@ def main(grid: Grid, context: Context) -> None:  # pylint: disable=too-many-loca
     rows, best = [], None
     for server_round in range(first_round, cfg["num_rounds"] + 1):
         log(INFO, "[ROUND %d/%d]", server_round, cfg["num_rounds"])
-        replies = grid.send_and_receive(strategy.configure_train(server_round, arrays, train_config, grid),
-                                        timeout=ROUND_TIMEOUT_S)
-        new_arrays, train_metrics = strategy.aggregate_train(server_round, replies)
-        if new_arrays is None:
-            raise RuntimeError("round %d: no usable training replies (see the SuperNode logs)" % server_round)
-        arrays = new_arrays
-        replies = grid.send_and_receive(strategy.configure_evaluate(server_round, arrays, ConfigRecord(), grid),
-                                        timeout=ROUND_TIMEOUT_S)
+        try:
+            replies = grid.send_and_receive(strategy.configure_train(server_round, arrays, train_config, grid),
+                                            timeout=ROUND_TIMEOUT_S)
+            new_arrays, train_metrics = strategy.aggregate_train(server_round, replies)
+            if new_arrays is None:
+                raise RuntimeError("round %d: no usable training replies (see the SuperNode logs)" % server_round)
+            arrays = new_arrays
+            replies = grid.send_and_receive(strategy.configure_evaluate(server_round, arrays, ConfigRecord(), grid),
+                                            timeout=ROUND_TIMEOUT_S)
+        except (rounds.RoundFailed, RuntimeError) as err:
+            rounds.write_failure(context, "digits", grid, err, rows)
+            raise
         eval_metrics = strategy.aggregate_evaluate(server_round, replies)
         row = _row(server_round, train_metrics, eval_metrics)
         rows.append(row)
@@ -173,5 +180,6 @@ def main(grid: Grid, context: Context) -> None:  # pylint: disable=too-many-loca
         "checkpoint_dir": str(ckpt_dir / str(run_id)),
         "checkpoints": sorted(str(p) for p in (ckpt_dir / str(run_id)).glob("round-*.json")),
         "elapsed_s": round(time.time() - started, 3),
+        "replies": grid.steps,
     }
     checkpoint.write_json(out / "metrics.json", summary)

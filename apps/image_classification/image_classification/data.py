@@ -55,3 +55,9 @@ def write_demo_shard(data_dir, partition, partitions, seed=42):
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez(path, x=(x[idx].reshape(-1, 8, 8) / 16.0).astype(np.float32), y=y[idx])
     return path
+
+
+if __name__ == "__main__":  # python data.py DATA_DIR PARTITION PARTITIONS: one SuperNode's demo shard (local mode)
+    import sys
+
+    print(write_demo_shard(sys.argv[1], int(sys.argv[2]), int(sys.argv[3])))

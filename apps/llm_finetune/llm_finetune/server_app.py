@@ -6,7 +6,7 @@ from flwr.app import ArrayRecord, Context
 from flwr.serverapp import Grid, ServerApp
 from flwr.serverapp.strategy import FedAvg
 
-from llm_finetune import lora, report
+from llm_finetune import lora, report, rounds
 
 app = ServerApp()
 
@@ -21,7 +21,14 @@ def main(grid: Grid, context: Context) -> None:
     initial = ArrayRecord(lora.get_arrays(model))
     nodes = int(cfg["min-nodes"])
     strategy = FedAvg(min_train_nodes=nodes, min_evaluate_nodes=nodes, min_available_nodes=nodes)
-    result = strategy.start(grid=grid, initial_arrays=initial, num_rounds=int(cfg["num-server-rounds"]))
+    # A round with fewer results than min-nodes fails the run, with the nodes' errors in metrics.json.
+    grid = rounds.RecordingGrid(grid, nodes, nodes)
+    try:
+        result = strategy.start(grid=grid, initial_arrays=initial, num_rounds=int(cfg["num-server-rounds"]))
+    except rounds.RoundFailed as err:
+        rounds.write_failure(context, "llm_finetune", grid, err)
+        raise
     report.write(context, result, use_case="llm-finetuning", initial=initial,
                  target=("eval_loss", float(cfg["target-eval-loss"]), "min"),
-                 extra={"base_model_bytes": lora.base_bytes(model), "device": str(lora.DEVICE)})
+                 extra={"replies": grid.steps, "base_model_bytes": lora.base_bytes(model),
+                        "device": str(lora.DEVICE)})

@@ -2,6 +2,7 @@
 and a synthetic corpus in the same small vocabulary.
 
     python -m llm_finetune.tiny_model MODEL_DIR          # writes config, weights, tokenizer
+    python tiny_model.py --corpus FILE SEED              # one SuperNode's demo corpus (numpy only; local mode)
 """
 
 import sys
@@ -56,5 +57,11 @@ def create(model_dir, layers=2, width=128, heads=4, positions=64, seed=0):
     return model_dir
 
 
+# Lines of a node's demo corpus, as the local federation's demo data and the tests write it.
+DEMO_LINES = 600
+
 if __name__ == "__main__":
-    print(create(sys.argv[1]))
+    if sys.argv[1] == "--corpus":
+        print(write_corpus(sys.argv[2], DEMO_LINES, seed=int(sys.argv[3])))
+    else:
+        print(create(sys.argv[1]))

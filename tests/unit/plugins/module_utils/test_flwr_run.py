@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: opennebula.flower contributors
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
-"""_flwr_run: the run fingerprint, the run record, reuse of a completed run, and waiting (injected clock)."""
+"""_flwr_run: the run fingerprint, the run record, reuse of a completed run, waiting (injected clock), and the
+check that every round got at least the minimum of results (metrics.json ``replies``)."""
 
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
@@ -15,8 +16,8 @@ import pytest
 from ansible_collections.opennebula.flower.plugins.module_utils._flower_apps import app_files
 from ansible_collections.opennebula.flower.plugins.module_utils._flwr import FlwrError
 from ansible_collections.opennebula.flower.plugins.module_utils._flwr_run import (
-    COMPLETED, RunError, load_record, log_tail, previous_run, run_fingerprint, save_record, summarize,
-    wait_for_run)
+    COMPLETED, RunError, load_record, log_tail, previous_run, read_metrics, round_problems, run_fingerprint,
+    save_record, summarize, wait_for_run)
 from ansible_collections.opennebula.flower.tests.unit.plugins.module_utils.fake_time import FakeTime
 
 SUPERLINK = '127.0.0.1:19092'
@@ -238,3 +239,91 @@ def test_record_json_is_plain(tmp_path):
     save_record(path, {'run_id': 1, 'fingerprint': 'x'}, os.rename)
     with open(path) as handle:
         assert json.load(handle) == {'fingerprint': 'x', 'run_id': 1}
+
+
+# fewer results than the minimum fails the run
+
+NOT_FOUND = ("FileNotFoundError: anomaly detection: no tabular.csv in this node's data directory "
+             "/srv/supernode%d/data (node config data-dir)")
+
+
+def step(rnd, phase, results, failed_nodes=(), minimum=2):
+    errors = [{'node_id': node, 'code': 0, 'reason': NOT_FOUND % node} for node in failed_nodes]
+    return {'round': rnd, 'phase': phase, 'sent': results + len(errors), 'results': results,
+            'failures': len(errors), 'minimum': minimum, 'errors': errors}
+
+
+def write_metrics(output_dir, run_id, metrics):
+    run_dir = output_dir / str(run_id)
+    run_dir.mkdir(parents=True)
+    (run_dir / 'metrics.json').write_text(json.dumps(metrics))
+
+
+def test_rounds_with_every_result_are_fine():
+    metrics = {'num_rounds': 2, 'rounds': [{'round': 1}, {'round': 2}],
+               'replies': [step(1, 'train', 2), step(1, 'evaluate', 2), step(2, 'train', 3), step(2, 'evaluate', 2)]}
+    assert round_problems(metrics) == []
+    # No metrics (an app that writes none, or no output_dir) means nothing to check.
+    assert round_problems(None) == [] and round_problems({}) == []
+
+
+@pytest.mark.parametrize('results, failed', [(0, (1, 2)), (1, (2,))])
+def test_fewer_results_than_the_minimum_names_the_round_and_each_nodes_error(results, failed):
+    metrics = {'num_rounds': 3, 'rounds': [], 'status': 'failed', 'error': 'round 1 train: ...',
+               'replies': [step(1, 'train', results, failed)]}
+    problems = round_problems(metrics)
+    assert problems == ['round 1 train: %d results and %d failures from 2 nodes, fewer than the minimum of 2; %s'
+                        % (results, len(failed), '; '.join('node %d: %s' % (n, NOT_FOUND % n) for n in failed))]
+
+
+def test_a_short_evaluate_step_fails_too_and_a_minimum_of_one_allows_one():
+    assert round_problems({'replies': [step(1, 'train', 2), step(1, 'evaluate', 1, (2,))]})[0].startswith(
+        'round 1 evaluate: 1 results and 1 failures from 2 nodes, fewer than the minimum of 2; node 2: ')
+    assert round_problems({'replies': [step(1, 'train', 1, (2,), minimum=1)], 'rounds': [{'round': 1}]}) == []
+
+
+def test_without_replies_an_error_or_empty_rounds_are_problems():
+    assert round_problems({'error': 'round 2: no usable training replies'}) == ['round 2: no usable training replies']
+    assert round_problems({'num_rounds': 3, 'rounds': []}) == [
+        'metrics.json records no round of the 3 asked for (rounds: [])']
+
+
+def test_read_metrics_tolerates_what_is_not_there(tmp_path):
+    assert read_metrics(None, 7) is None and read_metrics(str(tmp_path), 7) is None
+    write_metrics(tmp_path, 7, {'rounds': []})
+    assert read_metrics(str(tmp_path), 7) == {'rounds': []}
+    (tmp_path / '7' / 'metrics.json').write_text('{not json')
+    assert read_metrics(str(tmp_path), 7) is None
+
+
+def test_wait_fails_a_completed_run_whose_nodes_all_failed(tmp_path):
+    # What Flower does with FedAvg when every ClientApp raises: it logs "Received 0 results and 2 failures",
+    # aggregates nothing and the run still ends finished:completed.
+    write_metrics(tmp_path, 7, {'num_rounds': 3, 'rounds': [], 'replies': [step(1, 'train', 0, (1, 2))]})
+    cli = ScriptedCli([COMPLETED], log='aggregate_train: Received 0 results and 2 failures\n')
+    with pytest.raises(RunError) as err:
+        wait_for_run(cli, 7, timeout=10, poll_interval=1, output_dir=str(tmp_path))
+    message = str(err.value)
+    assert message.startswith('run 7 ended finished:completed, but not every round trained:\nround 1 train: 0 '
+                              'results and 2 failures from 2 nodes, fewer than the minimum of 2; node 1: ')
+    assert NOT_FOUND % 1 in message and NOT_FOUND % 2 in message
+    assert err.value.run['status'] == COMPLETED and 'Received 0 results' in err.value.log
+    # Without output_dir nothing is read: the old behaviour.
+    assert wait_for_run(ScriptedCli([COMPLETED]), 7, timeout=10, poll_interval=1)['status'] == COMPLETED
+
+
+def test_wait_on_a_failed_run_adds_the_rounds_errors(tmp_path):
+    write_metrics(tmp_path, 8, {'status': 'failed', 'replies': [step(1, 'train', 1, (2,))]})
+    cli = ScriptedCli(['running', 'finished:failed'], details='ServerApp raised an exception')
+    with pytest.raises(RunError) as err:
+        wait_for_run(cli, 8, timeout=10, poll_interval=0, sleep=lambda s: None, output_dir=str(tmp_path))
+    head, rounds = str(err.value).split('\n')
+    assert head == 'run 8 ended finished:failed: ServerApp raised an exception'
+    assert rounds.startswith('round 1 train: 1 results and 1 failures') and rounds.endswith(NOT_FOUND % 2)
+
+
+def test_wait_returns_a_completed_run_whose_rounds_all_trained(tmp_path):
+    write_metrics(tmp_path, 9, {'num_rounds': 1, 'rounds': [{'round': 1}],
+                                'replies': [step(1, 'train', 2), step(1, 'evaluate', 2)]})
+    run = wait_for_run(ScriptedCli([COMPLETED]), 9, timeout=10, poll_interval=1, output_dir=str(tmp_path))
+    assert run['status'] == COMPLETED

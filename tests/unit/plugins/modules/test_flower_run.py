@@ -2,7 +2,7 @@
 # Copyright: opennebula.flower contributors
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 """flower_run against the fake ``flwr``: check mode, submit and wait, reuse vs force, diff, failed run with its
-log, timeout."""
+log, timeout, a completed run whose rounds got fewer results than the minimum."""
 
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
@@ -220,3 +220,25 @@ def test_over_tls(flower_run_, fake_flwr):
     result = flower_run_()
     assert not result.get('failed'), result.get('msg')
     assert result['status'] == 'finished:completed'
+
+
+def test_a_completed_run_with_no_results_fails_with_the_nodes_errors(flower_run_, fake_flwr, tmp_path):
+    # Every ClientApp raised: Flower logged "Received 0 results and 2 failures" and still ended the run completed.
+    run_id = fake_flwr.state()['next_run_id']
+    reason = "FileNotFoundError: anomaly detection: no tabular.csv in this node's data directory /d%d"
+    metrics = {'num_rounds': 3, 'rounds': [], 'replies': [
+        {'round': 1, 'phase': 'train', 'sent': 2, 'results': 0, 'failures': 2, 'minimum': 2,
+         'errors': [{'node_id': node, 'code': 0, 'reason': reason % node} for node in (11, 12)]}]}
+    output_dir = tmp_path / 'runs'
+    (output_dir / str(run_id)).mkdir(parents=True)
+    (output_dir / str(run_id) / 'metrics.json').write_text(json.dumps(metrics))
+    result = flower_run_(output_dir=str(output_dir))
+    assert result['failed'] is True and result['run_id'] == run_id and result['status'] == 'finished:completed'
+    head = result['msg'].split('\n--- run log (tail) ---\n')[0]
+    assert head == ('run %s ended finished:completed, but not every round trained:\nround 1 train: 0 results and 2 '
+                    'failures from 2 nodes, fewer than the minimum of 2; node 11: %s; node 12: %s'
+                    % (run_id, reason % 11, reason % 12))
+    with pytest.raises(IOError):
+        read_json(flower_run_.record)
+    # The same run without output_dir: nothing to read, completed.
+    assert not flower_run_(record=None).get('failed')
