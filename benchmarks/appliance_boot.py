@@ -61,7 +61,7 @@ def raw_superlink(containers, image):
 
 
 def ours(containers, images, tmp):
-    cloud = Cloud(containers, images, network="ofl-bench", subnet="198.18.8")
+    cloud = Cloud(containers, images, network="ofl-bench", subnet="198.18.14")
     try:
         paths = {}
         for role in ("superlink", "supernode"):
