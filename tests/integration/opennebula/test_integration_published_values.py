@@ -166,8 +166,8 @@ def test_an_empty_value_erases_the_attribute_instead_of_storing_a_quote(sim, run
     assert 'FL_ENROLLED' not in sim.vm(vm).user_template
 
 
-def test_a_failed_publication_is_retried_with_backoff_and_each_retry_reported(sim, run_module, tmp_path,
-                                                                            monkeypatch):
+def test_a_failed_publication_is_retried_with_backoff_and_each_retry_reported(
+        sim, run_module, tmp_path, monkeypatch):
     # What the module warns (in a playbook: the play's output, so the journal); recorded here directly, since a
     # test process that loaded controller code sends module warnings to the display instead of the result.
     warned = []
