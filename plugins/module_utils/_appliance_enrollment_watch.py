@@ -24,7 +24,7 @@ import sys
 import time
 
 from ansible_collections.opennebula.flower.plugins.module_utils._appliance_enrollment import (
-    EnrollmentFile, reconcile)
+    GONE_STATES, EnrollmentFile, reconcile)
 from ansible_collections.opennebula.flower.plugins.module_utils._flwr import FlwrCli, FlwrError
 from ansible_collections.opennebula.flower.plugins.module_utils._flwr_registration import Registry
 from ansible_collections.opennebula.flower.plugins.module_utils._http import APIError
@@ -40,7 +40,7 @@ def pending(service_doc, role_name, enrolled):
             continue
         if len(role['nodes']) < int(role.get('cardinality') or 0):
             return True
-        if any(str(n['id']) not in enrolled for n in role['nodes'] if str(n.get('state')) not in ('6', 'DONE')):
+        if any(str(n['id']) not in enrolled for n in role['nodes'] if str(n.get('state')) not in GONE_STATES):
             return True
     return False
 
@@ -58,25 +58,28 @@ class Backoff(object):
         return self.current
 
 
-def enrollment_pass(client, cli, role_name, enrollment, registry):
-    """One reconciliation and the publication of FL_ENROLLED. Returns ``(result, busy)``."""
+def enrollment_pass(client, cli, role_name, enrollment, registry, published=None):
+    """One reconciliation, and the publication of FL_ENROLLED unless it is ``published`` already (what the last
+    pass published), so an idle pass costs one OneGate request. Returns ``(result, busy)``."""
     doc = client.get_service(extended=True)
     result = reconcile(doc, role_name, enrollment, cli, registry)
-    ensure_vm_attributes(client, 'present', {'FL_ENROLLED': result['enrolled']})
+    if result['enrolled'] != published:
+        ensure_vm_attributes(client, 'present', {'FL_ENROLLED': result['enrolled']})
     busy = bool(result['changed'] or result['failed'] or pending(doc, role_name, result['enrolled']))
     return result, busy
 
 
 def watch(client, cli, role_name, enrollment, registry, backoff, log, sleep=time.sleep, passes=None):
     """Run enrollment passes until ``passes`` have run (forever when None)."""
-    done = 0
+    done, published = 0, None
     while passes is None or done < passes:
         done += 1
         try:
-            result, busy = enrollment_pass(client, cli, role_name, enrollment, registry)
+            result, busy = enrollment_pass(client, cli, role_name, enrollment, registry, published)
         except (APIError, FlwrError) as exc:
             log('enrollment pass failed, retrying in %.1f s: %s' % (backoff.next(False), exc))
         else:
+            published = result['enrolled']
             if result['added'] or result['removed']:
                 log('enrolled VMs %s (added %s, removed %s)' % (
                     ', '.join(result['enrolled']) or 'none', ', '.join(result['added']) or 'none',

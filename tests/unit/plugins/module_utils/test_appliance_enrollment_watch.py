@@ -36,6 +36,7 @@ class Gate(object):
     def __init__(self, docs):
         self.docs = list(docs)
         self.template = {}
+        self.vm_reads = 0
 
     def get_service(self, extended=True):
         doc = self.docs.pop(0)
@@ -44,6 +45,7 @@ class Gate(object):
         return doc
 
     def get_vm(self):
+        self.vm_reads += 1
         return {'VM': {'USER_TEMPLATE': dict(self.template)}}
 
     def update_vm(self, attrs):
@@ -63,5 +65,6 @@ def test_watch_publishes_the_enrolled_list_logs_failures_and_keeps_going(monkeyp
     logged, slept = [], []
     watch(gate, None, 'supernode', None, None, Backoff(0.5, 4), logged.append, sleep=slept.append, passes=3)
     assert decode_value(gate.template['FL_ENROLLED']) == ['3']
+    assert gate.vm_reads == 2   # published once (read, update, read); the unchanged third pass reads nothing
     assert slept == [0.5, 1]
     assert logged[0].startswith('enrolled VMs 3 (added 3') and 'Internal server error' in logged[1]
