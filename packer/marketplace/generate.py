@@ -149,11 +149,11 @@ def service_app(apps, version, max_supernodes=10):
     template = {
         'name': 'Service Flower FL',
         'description': 'Flower federated learning: one SuperLink, SuperNodes that enroll themselves',
-        'deployment': 'straight',
+        'deployment': 'none',  # both roles boot together (playbooks/register.yml says why)
         'ready_status_gate': True,
         'roles': [
             {'name': 'superlink', 'type': 'vm', 'template_id': 0, 'cardinality': 1, 'min_vms': 1, 'max_vms': 1},
-            {'name': 'supernode', 'type': 'vm', 'template_id': 1, 'parents': ['superlink'], 'cardinality': 2,
+            {'name': 'supernode', 'type': 'vm', 'template_id': 1, 'cardinality': 2,
              'min_vms': 1, 'max_vms': max_supernodes,
              'template_contents': {'CONTEXT': {'ONEAPP_FL_NUM_PARTITIONS': str(max_supernodes)}}},
         ],
@@ -163,8 +163,9 @@ def service_app(apps, version, max_supernodes=10):
         'version': '%s-%s' % (version, hashlib.sha256((apps['superlink']['version'] + apps['supernode']['version'])
                                                       .encode()).hexdigest()[:8]),
         'publisher': PUBLISHER,
-        'description': 'A Flower federation as a OneFlow service: the SuperLink starts first (ready_status_gate), '
-                       'then the SuperNodes discover it, trust its CA and enroll their keys through OneGate.',
+        'description': 'A Flower federation as a OneFlow service: the SuperLink and the SuperNodes boot together; '
+                       'the SuperNodes discover the SuperLink, trust its CA and enroll their keys through OneGate. '
+                       'The service is RUNNING once every VM reported READY (ready_status_gate).',
         'short_description': 'Flower federated learning service (SuperLink + SuperNodes)',
         'tags': ['flower', 'federated-learning', 'service'],
         'format': 'qcow2',

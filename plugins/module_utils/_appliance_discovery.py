@@ -31,25 +31,27 @@ def _raw_roles(service_doc):
     return ((service_doc or {}).get('SERVICE') or {}).get('roles') or []
 
 
+def superlink_vms(service_doc, role_name):
+    """The nodes of the SuperLink role, as ``service_roles`` decodes them."""
+    return [node for role in service_roles(service_doc) if role['name'] == role_name for node in role['nodes']]
+
+
 def superlink_state(service_doc, role_name):
     """``None`` while waiting, else the published connection; raises DiscoveryError on FL_READY=NO."""
-    for role in service_roles(service_doc):
-        if role['name'] != role_name:
-            continue
-        for node in role['nodes']:
-            attrs = node['user_template']
-            if attrs.get('FL_READY') == 'NO' and attrs.get('FL_ERROR'):
-                raise DiscoveryError('the SuperLink (VM %s) reported FL_ERROR: %s' % (node['id'], attrs['FL_ERROR']))
-            if attrs.get('FL_READY') == 'YES' and attrs.get('FL_ENDPOINT'):
-                return {
-                    'vm_id': node['id'],
-                    'endpoint': attrs['FL_ENDPOINT'],
-                    'ca_cert': attrs.get('FL_CA_CERT') or '',
-                    'flower_version': attrs.get('FL_VERSION', ''),
-                    'tls': attrs.get('FL_TLS', 'YES') == 'YES',
-                    'auth': attrs.get('FL_AUTH', 'NO') == 'YES',
-                    'enrolled': [str(i) for i in attrs.get('FL_ENROLLED') or []],
-                }
+    for node in superlink_vms(service_doc, role_name):
+        attrs = node['user_template']
+        if attrs.get('FL_READY') == 'NO' and attrs.get('FL_ERROR'):
+            raise DiscoveryError('the SuperLink (VM %s) reported FL_ERROR: %s' % (node['id'], attrs['FL_ERROR']))
+        if attrs.get('FL_READY') == 'YES' and attrs.get('FL_ENDPOINT'):
+            return {
+                'vm_id': node['id'],
+                'endpoint': attrs['FL_ENDPOINT'],
+                'ca_cert': attrs.get('FL_CA_CERT') or '',
+                'flower_version': attrs.get('FL_VERSION', ''),
+                'tls': attrs.get('FL_TLS', 'YES') == 'YES',
+                'auth': attrs.get('FL_AUTH', 'NO') == 'YES',
+                'enrolled': [str(i) for i in attrs.get('FL_ENROLLED') or []],
+            }
     return None
 
 
@@ -69,13 +71,25 @@ def enrolled(vm_id):
 
 # Once the SuperLink is ready, what is left (its enrollment service registering this node's key) takes seconds.
 ACCEPT_POLL_INTERVAL = 1
+# A SuperLink VM that is there but not ready yet is booting (OneFlow deploys both roles together): it publishes
+# FL_READY within seconds, so a backoff grown meanwhile would only delay this node. The backoff is for no SuperLink.
+BOOTING_POLL_INTERVAL = 2
+
+
+def next_poll(state, service_doc, role_name, backoff_delay):
+    """Seconds to the next attempt: short once the SuperLink is ready or booting, else the backoff's delay."""
+    if state is not None:
+        return ACCEPT_POLL_INTERVAL
+    if superlink_vms(service_doc, role_name):
+        return min(BOOTING_POLL_INTERVAL, backoff_delay)
+    return backoff_delay
 
 
 def wait_for_superlink(get_service, role_name, timeout, backoff, max_backoff, accept=None, clock=time.time,
                        sleep=time.sleep):
     """Poll until the SuperLink is ready (and ``accept(state)``). Returns ``(state, service_doc, attempts)``.
 
-    The backoff applies while no SuperLink is ready; after that the poll is every ``ACCEPT_POLL_INTERVAL`` s.
+    The backoff applies while the role has no SuperLink VM (``next_poll``).
     """
     deadline = clock() + timeout
     attempts = 0
@@ -93,7 +107,7 @@ def wait_for_superlink(get_service, role_name, timeout, backoff, max_backoff, ac
             raise DiscoveryTimeout('the SuperLink (VM %s) did not enroll this node within %s s (%d attempts); '
                                    'its FL_ENROLLED lists VMs %s' % (state['vm_id'], timeout, attempts,
                                                                      ', '.join(state['enrolled']) or 'none'))
-        sleep(min(delay if state is None else ACCEPT_POLL_INTERVAL, remaining))
+        sleep(min(next_poll(state, doc, role_name, delay), remaining))
 
 
 def same_minor(version_a, version_b):

@@ -36,7 +36,11 @@ options:
     type: int
     default: 900
   backoff:
-    description: V(exponential) waits 1, 2, 4, ... seconds up to O(max_backoff) between attempts; V(fixed) always O(max_backoff).
+    description:
+      - V(exponential) waits 1, 2, 4, ... seconds up to O(max_backoff) between attempts; V(fixed) always O(max_backoff).
+      - The backoff applies while the SuperLink role has no VM. A SuperLink VM that has not published C(FL_READY) yet
+        is booting (OneFlow deploys the roles together), so it is asked every 2 s (or O(max_backoff) if shorter);
+        once it is ready, every second until it lists this node in C(FL_ENROLLED) (O(wait_enrolled)).
     type: str
     choices: [exponential, fixed]
     default: exponential

@@ -78,16 +78,15 @@ def test_vm_apps_carry_the_images_sizes_checksums_and_the_schema(images, tmp_pat
     assert "sklearn" in load(out, "flower-supernode.yaml")["tags"]
 
 
-def test_the_service_names_both_apps_and_gates_on_the_superlink(images, tmp_path):
+def test_the_service_names_both_apps_boots_them_together_and_gates_on_ready(images, tmp_path):
     out = tmp_path / "market"
     run(images, out)
     service = load(out, "flower-service.yaml")
     assert service["roles"] == {"superlink": load(out, "flower-superlink.yaml")["name"],
                                 "supernode": load(out, "flower-supernode.yaml")["name"]}
     template = json.loads(service["opennebula_template"])
-    assert template["deployment"] == "straight" and template["ready_status_gate"] is True
-    supernode = [r for r in template["roles"] if r["name"] == "supernode"][0]
-    assert supernode["parents"] == ["superlink"]
+    assert template["deployment"] == "none" and template["ready_status_gate"] is True
+    assert not any(role.get("parents") for role in template["roles"])
 
 
 def test_check_reports_metadata_of_a_rebuilt_image_as_stale(images, tmp_path):
