@@ -7,6 +7,8 @@ export FLWR_TELEMETRY_ENABLED := 0
 export FLWR_DISABLE_UPDATE_CHECK := 1
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 PLAYBOOK := $(BIN)/ansible-playbook -i inventories/local/hosts.yml
+# Runs a test tier's command and prints its wall time, pass or fail (CI's budget is counted per tier).
+timed = @started=$$(date +%s); $(1); rc=$$?; echo "tier $@: $$(( $$(date +%s) - started )) s, exit $$rc"; exit $$rc
 
 .PHONY: demo train down logs venv test test-unit test-e2e test-appliance test-frameworks lint sanity clean images test-images
 
@@ -32,21 +34,21 @@ $(VENV)/.installed: requirements.txt requirements-test.txt
 test: lint sanity test-unit test-e2e test-appliance  ## The whole test suite (what CI runs)
 
 test-unit: venv
-	$(BIN)/python -m pytest -q tests/unit tests/opennebula_sim tests/contract tests/integration tests/images \
-		--ignore=tests/images/vm
+	$(call timed,$(BIN)/python -m pytest -q --durations=5 tests/unit tests/opennebula_sim tests/contract \
+		tests/integration tests/images --ignore=tests/images/vm)
 
 test-e2e: venv
-	$(BIN)/python -m pytest -q tests/e2e
+	$(call timed,$(BIN)/python -m pytest -q --durations=10 tests/e2e)
 
 # The use cases on their heavy frameworks (requirements-frameworks.txt, ~3 GB into the test federation's virtualenv);
 # not part of `make test`, .ci/run runs it after (docs/use-cases.md).
 test-frameworks: venv
-	$(BIN)/python -m pytest -q tests/frameworks
+	$(call timed,$(BIN)/python -m pytest -q --durations=10 tests/frameworks)
 
 # Appliance images (images/*.sh) booted as systemd containers; needs root and docker (images/docker-host.sh).
 # Skipped without docker unless FLOWER_REQUIRE_DOCKER is set (.ci/run sets it).
 test-appliance: venv
-	$(BIN)/python -m pytest -q tests/appliance
+	$(call timed,$(BIN)/python -m pytest -q --durations=10 tests/appliance)
 
 # Appliance VM images (docs/images.md): both QCOW2 files with Packer, then their marketplace metadata.
 # IMAGE_ARGS='--var-file packer/production.pkrvars.hcl' builds from the Ubuntu 24.04 cloud image with KVM.
@@ -61,14 +63,14 @@ images: venv
 # committed images/tested-inputs.sha256, which a passing run rewrites.
 test-images: venv
 	images/host-packages.sh
-	$(BIN)/python -m pytest -q -rP tests/images/vm
+	$(call timed,$(BIN)/python -m pytest -q -rP --durations=10 tests/images/vm)
 	images/inputs-hash.sh >images/tested-inputs.sha256
 
 lint: venv
-	$(BIN)/ansible-lint --profile production
+	$(call timed,$(BIN)/ansible-lint --profile production)
 
 sanity: venv
-	tests/sanity/run.sh $(VENV)
+	$(call timed,tests/sanity/run.sh $(VENV))
 
 clean:
 	rm -rf $(VENV) tests/output

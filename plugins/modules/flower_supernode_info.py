@@ -18,6 +18,7 @@ description:
 author:
   - opennebula.flower contributors (@OpenNebula)
 extends_documentation_fragment:
+  - opennebula.flower._read_only
   - opennebula.flower._flower_superlink
 options:
   node_id:
@@ -38,16 +39,6 @@ options:
       - Seconds O(wait=true) waits.
     type: int
     default: 60
-attributes:
-  check_mode:
-    description: Read-only; runs in check mode too.
-    support: full
-  diff_mode:
-    description: Changes nothing, so there is nothing to diff.
-    support: none
-  idempotent:
-    description: Read-only.
-    support: full
 """
 
 EXAMPLES = r"""

@@ -16,17 +16,8 @@ description:
   - With O(with_vms=true) each VM's state, IPs and USER_TEMPLATE (the attributes published through OneGate) are
     read from oned.
 extends_documentation_fragment:
+  - opennebula.flower._read_only
   - opennebula.flower._opennebula
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Read-only; there is nothing to compare.
-  idempotent:
-    support: full
-    description: Never changes anything.
 options:
   name:
     description:

@@ -18,18 +18,9 @@ description:
     SuperLink VM has published C(FL_ENDPOINT).
   - Reads the OneGate endpoint, the VM id and the token from C(/var/run/one-context/one_env) unless they are given.
 extends_documentation_fragment:
+  - opennebula.flower._read_only
   - opennebula.flower._opennebula.onegate
   - opennebula.flower._opennebula.polling
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Read-only; there is nothing to compare.
-  idempotent:
-    support: full
-    description: Never changes anything.
 options:
   wait_for_attribute:
     description:

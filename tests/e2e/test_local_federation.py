@@ -1,4 +1,5 @@
-"""End to end: the playbooks deploy a real local federation (TLS + SuperNode auth) on both Flower layouts."""
+"""End to end: the playbooks deploy a real local federation (TLS + SuperNode auth) on both Flower layouts: the
+federations the README's `make demo` lines deploy (tests/e2e/readme.py), right after the line that deployed each."""
 
 import subprocess
 import urllib.error
@@ -6,11 +7,7 @@ import urllib.request
 
 import pytest
 
-from tests.e2e.federation import LocalFederation
-
 pytestmark = pytest.mark.e2e
-
-VERSIONS = {"1.42.0": 19400, "1.31.0": 19500}
 
 NEW_KEY = """
 import sys
@@ -22,12 +19,12 @@ open(sys.argv[1], "wb").write(key.private_bytes(serialization.Encoding.PEM, seri
 """
 
 
-@pytest.fixture(scope="module", params=sorted(VERSIONS, reverse=True))
-def federation(request):
-    fed = LocalFederation(request.param, VERSIONS[request.param])
-    fed.first = fed.playbook("site.yml")
-    yield fed
-    fed.destroy()
+@pytest.fixture(scope="module", params=["1.42.0", "1.31.0"])
+def federation(request, readme):
+    _number, deployed = readme.first("flower_version", request.param)
+    fed = deployed.fed
+    fed.first = deployed.proc
+    return fed
 
 
 def test_first_run_trains_three_rounds_to_090(federation):

@@ -1,57 +1,39 @@
-"""End to end: the anomaly-detection use case with scikit-learn through train.yml on a real local federation
-(2 SuperNodes, TLS + node auth). Each node's synthetic CSV lives in its own data directory; the run reaches the
-target F1, bytes per round stay within the model-size bound, and a system-call trace shows that the SuperLink side
-never opens a data file while SuperNode 1 opens only its own."""
+"""End to end: the anomaly-detection use case with scikit-learn, as the README's line trains it on `make demo`'s
+federation (tests/e2e/readme.py: 4 SuperNodes by then, TLS + node auth). Each node's synthetic CSV lives in its
+own data directory; the run reaches the target F1, bytes per round stay within the model-size bound, and the
+system-call trace the README runner keeps for use-case lines shows that the SuperLink side never opens a data file
+while SuperNode 1 opens only its own."""
 
 import json
-import time
 
 import pytest
 
 from tests.e2e import use_cases
-from tests.e2e.federation import REPO, LocalFederation
+from tests.e2e.federation import REPO
 
 pytestmark = pytest.mark.e2e
 
-PORT_BASE = 20000
-NODES = 2
-ROUNDS = 3
+USE_CASE = "anomaly-detection"
 MIN_F1 = 0.8
 MEASURED = {}
 
 
 @pytest.fixture(scope="module")
-def federation():
-    fed = LocalFederation("1.42.0", PORT_BASE, supernodes=NODES, prefix="uc-anomaly-")
-    started = time.time()
-    fed.playbook("site.yml", "--skip-tags", "train")
-    MEASURED["deploy_s"] = round(time.time() - started, 1)
-    use_cases.prepare(fed, "anomaly-detection", NODES)
-    yield fed
+def trained(readme):
+    number, ran = readme.first("flower_train_use_case", USE_CASE)
+    assert ran.proc.returncode == 0, "README.md:%d failed:\n%s" % (number, ran.proc.stdout[-4000:])
+    fed = ran.fed
+    run_id = json.loads(ran.record_after)["run_id"]
+    nodes = len(list(fed.root.glob("supernode*/home/data/tabular.csv")))
+    yield dict(fed=fed, run_id=run_id, metrics=fed.metrics(run_id), nodes=nodes, superlink=ran.opened["superlink"],
+               node1=ran.opened["supernode1"], traffic=use_cases.run_traffic(fed, run_id))
     print("\nmeasured: %s" % use_cases.dumps(MEASURED))
-    fed.destroy()
-
-
-@pytest.fixture(scope="module")
-def trained(federation):
-    fed = federation
-    traces = fed.root / "traces"
-    traces.mkdir()
-    superlink = use_cases.FileOpenTrace(use_cases.supervisor_pid(fed, "flower-superlink"), traces / "superlink")
-    node1 = use_cases.FileOpenTrace(use_cases.supervisor_pid(fed, "flower-supernode1"), traces / "supernode1")
-    started = time.time()
-    with superlink, node1:
-        proc = fed.playbook("site.yml", "-e", "flower_train_use_case=anomaly-detection",
-                            "-e", json.dumps({"flower_train_run_config": {"num-server-rounds": ROUNDS}}))
-    MEASURED["train_s"] = round(time.time() - started, 1)
-    run_id, metrics, _run_dir = fed.last_run()
-    return dict(output=proc.stdout, run_id=run_id, metrics=metrics, superlink=superlink.opened(),
-                node1=node1.opened(), traffic=use_cases.run_traffic(fed, run_id))
 
 
 def test_anomaly_detection_reaches_the_target_f1(trained):
     metrics = trained["metrics"]
-    assert (metrics["use_case"], metrics["framework"], metrics["num_rounds"]) == ("anomaly-detection", "sklearn", ROUNDS)
+    assert (metrics["use_case"], metrics["framework"]) == (USE_CASE, "sklearn")
+    assert [row["round"] for row in metrics["rounds"]] == list(range(1, metrics["num_rounds"] + 1))
     final = metrics["rounds"][-1]
     MEASURED["final"] = {k: round(final[k], 4) for k in ("precision", "recall", "f1", "eval_loss")}
     MEASURED["rounds_to_target"] = metrics["rounds_to_target"]
@@ -60,26 +42,26 @@ def test_anomaly_detection_reaches_the_target_f1(trained):
     assert metrics["rounds_to_target"] is not None
 
 
-def test_bytes_per_round_stay_near_the_model_size(federation, trained):
-    metrics, traffic = trained["metrics"], trained["traffic"]
-    per_round = use_cases.bytes_per_round_per_node(traffic, ROUNDS, NODES)
-    data_bytes = (use_cases.data_dir(federation, 1) / "tabular.csv").stat().st_size
-    MEASURED["traffic"] = use_cases.summary(metrics, traffic, NODES, data_bytes)
+def test_bytes_per_round_stay_near_the_model_size(trained):
+    metrics, traffic, nodes = trained["metrics"], trained["traffic"], trained["nodes"]
+    per_round = use_cases.bytes_per_round_per_node(traffic, metrics["num_rounds"], nodes)
+    data_bytes = (use_cases.data_dir(trained["fed"], 1) / "tabular.csv").stat().st_size
+    MEASURED["traffic"] = use_cases.summary(metrics, traffic, nodes, data_bytes)
     # The model's copies did travel, and nothing as big as the data came with them.
     assert per_round >= use_cases.COPIES_PER_ROUND * metrics["model_bytes"], MEASURED["traffic"]
     assert per_round <= use_cases.traffic_bound(metrics["model_bytes"]), MEASURED["traffic"]
     assert data_bytes > 10 * use_cases.traffic_bound(metrics["model_bytes"])
 
 
-def test_the_superlink_side_never_opens_a_data_file(federation, trained):
-    data_dirs = [str(use_cases.data_dir(federation, i)) for i in range(1, NODES + 1)]
+def test_the_superlink_side_never_opens_a_data_file(trained):
+    data_dirs = [str(use_cases.data_dir(trained["fed"], i)) for i in range(1, trained["nodes"] + 1)]
     superlink, node1 = trained["superlink"], trained["node1"]
     # The trace covered the ServerApp: it wrote this run's metrics.
     assert any(p.endswith("/runs/%s/metrics.json" % trained["run_id"]) for p in superlink), superlink[-50:]
     assert not [p for p in superlink if p.startswith(tuple(data_dirs)) or p.endswith(".csv")]
     # Positive control: SuperNode 1's ClientApps opened its own data, never SuperNode 2's.
     assert any(p == data_dirs[0] + "/tabular.csv" for p in node1), node1[-50:]
-    assert not [p for p in node1 if p.startswith(data_dirs[1])]
+    assert not [p for p in node1 if p.startswith(tuple(data_dirs[1:]))]
 
 
 @pytest.mark.parametrize("extra, message", [
@@ -91,7 +73,8 @@ def test_the_superlink_side_never_opens_a_data_file(federation, trained):
     ({"flower_train_use_case": "anomaly-detection", "flower_train_strategy": "Krum"},
      "runs FedAvg without DP, strategy options or resume; got flower_train_strategy=Krum"),
 ])
-def test_bad_use_case_input_fails_before_a_run(federation, extra, message, tmp_path):
+def test_bad_use_case_input_fails_before_a_run(trained, extra, message, tmp_path):
+    federation = trained["fed"]
     before = federation.superlink_home.joinpath("last-run.json").read_text()
     # preflight adds the SuperNodes to the inventory; train.yml then checks before it needs the SuperLink.
     playbook = tmp_path / "check-use-case.yml"
