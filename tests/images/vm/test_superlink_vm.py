@@ -90,7 +90,10 @@ def test_the_vm_configures_itself_from_the_context_cdrom_and_publishes_to_onegat
     # user_template() decodes the published values as the collection's OneGate client does.
     ca = attrs["FL_CA_CERT"]
     assert ca.startswith("-----BEGIN CERTIFICATE-----")
-    # Configured by the appliance's own unit from the CD-ROM: no one-context in this image.
+    # Configured by the appliance's own unit from the CD-ROM: no one-context in this image. The unit (a oneshot)
+    # publishes FL_READY as its last task, so under TCG it may still be finishing when the service turns RUNNING.
+    cloud.wait(lambda: vm.ssh("systemctl is-active opennebula-flower-context.service", check=False).stdout.strip()
+               != "activating", 300, "the context unit to finish")
     out = vm.ssh("test ! -e /usr/sbin/one-contextd && systemctl is-active opennebula-flower-context.service "
                  "&& findmnt -n -o SOURCE,FSTYPE /run/opennebula-flower/context").stdout.split()
     assert out[0] == "active" and out[2] == "iso9660", out
