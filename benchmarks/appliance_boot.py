@@ -6,7 +6,7 @@
     itself from its context (validation, TLS, services, nginx, firewall, OneGate), and the SuperNodes discover,
     enroll and start (a SuperNode publishes FL_READY once the SuperLink listed it in FL_ENROLLED and its service
     runs). Also timed: each SuperNode from publishing FL_NODE_PUBKEY to being listed in the SuperLink's
-    FL_ENROLLED (polled every 0.2 s), and the service from its instantiation (its document appears) to RUNNING, which OneFlow
+    FL_ENROLLED (polled every 0.2 s), and from the later of that and the SuperLink's FL_READY, and the service from its instantiation (its document appears) to RUNNING, which OneFlow
     reaches when every role's ready gate (READY=YES) released; a real 7.4.0 frontend took 132 s before
     SuperLinks enrolled within seconds.
 
@@ -104,7 +104,10 @@ def ours(containers, images, tmp):
                 "supernode_boot_to_fl_ready_s": [round(ready[v] - boot[v], 1) for v in supernode_vms],
                 "service_deploy_s": round(max(ready.values()) - min(boot.values()), 1),
                 "instantiate_to_running_s": round(running - instantiated, 1),
-                "key_published_to_enrolled_s": [round(enrolled[v] - key_published[v], 1) for v in supernode_vms]}
+                "key_published_to_enrolled_s": [round(enrolled[v] - key_published[v], 1) for v in supernode_vms],
+                # Both roles boot together: a key published while the SuperLink still boots waits for it.
+                "enrolled_after_superlink_ready_s": [
+                    round(enrolled[v] - max(key_published[v], ready[superlink_vm]), 1) for v in supernode_vms]}
     finally:
         cloud.close()
 
@@ -136,6 +139,7 @@ def main():
         "service_deploy_s": statistics.median(r["service_deploy_s"] for r in results),
         "instantiate_to_running_s": statistics.median(r["instantiate_to_running_s"] for r in results),
         "key_published_to_enrolled_s_max": max(x for r in results for x in r["key_published_to_enrolled_s"]),
+        "enrolled_after_superlink_ready_s_max": max(x for r in results for x in r["enrolled_after_superlink_ready_s"]),
     }
     summary["ratio_superlink_ready_vs_raw_start"] = round(
         summary["superlink_boot_to_fl_ready_s"] / summary["raw_superlink_start_s"], 2)
