@@ -114,9 +114,9 @@ from ansible.utils.unsafe_proxy import wrap_var as make_unsafe
 
 from ansible_collections.opennebula.flower.plugins.module_utils._http import APIError
 from ansible_collections.opennebula.flower.plugins.module_utils._one_common import ConfigError, OneConnection
-from ansible_collections.opennebula.flower.plugins.module_utils._one_xmlrpc import (
-    OneNoExistsError, nic_addresses, vm_state_name,
-)
+from ansible_collections.opennebula.flower.plugins.module_utils._one_documents import nic_addresses
+from ansible_collections.opennebula.flower.plugins.module_utils._one_errors import OneNoExistsError
+from ansible_collections.opennebula.flower.plugins.module_utils._one_states import vm_state_name
 from ansible_collections.opennebula.flower.plugins.module_utils._onegate import decode_template
 from ansible_collections.opennebula.flower.plugins.module_utils._oneflow import (
     body_of, doc_id, service_state, unwrap,

@@ -19,8 +19,9 @@ from ansible.module_utils.basic import env_fallback
 from ansible_collections.opennebula.flower.plugins.module_utils._http import (
     APIError, AuthenticationError, HTTPClient, RetryPolicy,
 )
-from ansible_collections.opennebula.flower.plugins.module_utils._one_xmlrpc import (
-    OneNoExistsError, OneXMLRPCClient, vm_summary)
+from ansible_collections.opennebula.flower.plugins.module_utils._one_documents import vm_summary
+from ansible_collections.opennebula.flower.plugins.module_utils._one_errors import OneNoExistsError
+from ansible_collections.opennebula.flower.plugins.module_utils._one_xmlrpc import OneXMLRPCClient
 from ansible_collections.opennebula.flower.plugins.module_utils._onegate import (
     DEFAULT_ONE_ENV, OneGateClient, OneGateConfigError, onegate_headers, resolve_credentials,
 )

@@ -121,7 +121,7 @@ from ansible_collections.opennebula.flower.plugins.module_utils._http import API
 from ansible_collections.opennebula.flower.plugins.module_utils._one_common import (
     connect, fail_api, new_waiter, one_argument_spec, wait_argument_spec, wait_options,
 )
-from ansible_collections.opennebula.flower.plugins.module_utils._one_xmlrpc import ImageError, ensure_image
+from ansible_collections.opennebula.flower.plugins.module_utils._one_image import ImageError, ensure_image
 
 
 def image_attributes(p):

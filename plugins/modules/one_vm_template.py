@@ -99,7 +99,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.opennebula.flower.plugins.module_utils._http import APIError
 from ansible_collections.opennebula.flower.plugins.module_utils._one_common import connect, fail_api, one_argument_spec
-from ansible_collections.opennebula.flower.plugins.module_utils._one_xmlrpc import ensure_vm_template
+from ansible_collections.opennebula.flower.plugins.module_utils._one_vm_template import ensure_vm_template
 
 
 def main():
