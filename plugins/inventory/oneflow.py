@@ -113,7 +113,7 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 from ansible.utils.unsafe_proxy import wrap_var as make_unsafe
 
 from ansible_collections.opennebula.flower.plugins.module_utils._http import APIError
-from ansible_collections.opennebula.flower.plugins.module_utils._one_common import ConfigError, OneConnection
+from ansible_collections.opennebula.flower.plugins.module_utils._one_connection import ConfigError, OneConnection
 from ansible_collections.opennebula.flower.plugins.module_utils._one_documents import nic_addresses
 from ansible_collections.opennebula.flower.plugins.module_utils._one_errors import OneNoExistsError
 from ansible_collections.opennebula.flower.plugins.module_utils._one_states import vm_state_name
