@@ -20,7 +20,9 @@ from ansible_collections.opennebula.flower.plugins.module_utils._http import HTT
 from ansible_collections.opennebula.flower.plugins.module_utils._one_documents import vm_summary
 from ansible_collections.opennebula.flower.plugins.module_utils._one_errors import OneNoExistsError
 from ansible_collections.opennebula.flower.plugins.module_utils._one_module import Connection
-from ansible_collections.opennebula.flower.plugins.module_utils._one_xmlrpc import OneXMLRPCClient
+from ansible_collections.opennebula.flower.plugins.module_utils._one_xmlrpc import (
+    HAS_PYONE, PYONE_IMP_ERR, OneXMLRPCClient,
+)
 from ansible_collections.opennebula.flower.plugins.module_utils._oneflow import (
     SCHEMAS, OneFlowClient, schema_for_version,
 )
@@ -134,5 +136,9 @@ class OneConnection:
         return schema_for_version(self.xmlrpc().version())
 
 
+def _missing_pyone():
+    return None if HAS_PYONE else ('pyone', PYONE_IMP_ERR)
+
+
 # oned and OneFlow, for the modules that run on the controller (OpenNebulaModule.connection).
-ONED = Connection(one_argument_spec, lambda params, warn: OneConnection(params))
+ONED = Connection(one_argument_spec, lambda params, warn: OneConnection(params), _missing_pyone)

@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: opennebula.flower contributors
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
-"""oned: template syntax, XML documents, error mapping, and the client against a stdlib XML-RPC server
-answering with arrays recorded from a real OpenNebula 7.4.0."""
+"""oned: template syntax, XML documents, error mapping, and the client (on pyone's transport) against a stdlib
+XML-RPC server answering with arrays recorded from a real OpenNebula 7.4.0."""
 
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type

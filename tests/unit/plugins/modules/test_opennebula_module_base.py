@@ -6,6 +6,7 @@
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import json
 import os
 import subprocess
 import sys
@@ -13,7 +14,9 @@ import types
 
 import pytest
 
+from ansible_collections.opennebula.flower.plugins.module_utils import _one_xmlrpc
 from ansible_collections.opennebula.flower.plugins.module_utils._http import NotFoundError
+from ansible_collections.opennebula.flower.plugins.module_utils._one_connection import OneConnection
 from ansible_collections.opennebula.flower.plugins.module_utils._one_errors import OneAuthenticationError
 from ansible_collections.opennebula.flower.plugins.module_utils._one_module import Connection, OpenNebulaModule
 
@@ -89,12 +92,29 @@ def test_bad_settings_and_a_missing_library_fail_before_run(run_module):
     assert result['failed'] and 'Failed to import the required Python library (pyone)' in result['msg']
 
 
+def test_the_oned_client_names_pyone_when_it_is_missing(monkeypatch):
+    monkeypatch.setattr(_one_xmlrpc, 'HAS_PYONE', False)
+    conn = OneConnection(dict(api_url='http://127.0.0.1:1/RPC2', api_username='a', api_password='b'))
+    conn.oneflow()   # OneFlow needs no pyone
+    with pytest.raises(_one_xmlrpc.PyoneMissingError):
+        conn.xmlrpc()
+
+
 def _without_pyone(code, stdin=''):
     """Run ``code`` in a Python where ``import pyone`` fails."""
     prelude = 'import sys; sys.modules["pyone"] = None\n'
     env = dict(os.environ, PYTHONPATH=ROOT)
     return subprocess.run([sys.executable, '-c', prelude + code], input=stdin, capture_output=True, text=True,
                           env=env, cwd=ROOT, timeout=120, check=False)
+
+
+def test_oned_modules_fail_with_missing_required_lib_without_pyone():
+    args = dict(ANSIBLE_MODULE_ARGS=dict(name='t', template='CPU=1', api_url='http://127.0.0.1:1/RPC2',
+                                         api_username='oneadmin', api_password='not-in-any-message'))
+    proc = _without_pyone('from ansible_collections.opennebula.flower.plugins.modules import one_vm_template\n'
+                          'one_vm_template.main()\n', json.dumps(args))
+    result = json.loads(proc.stdout)
+    assert result['failed'] and 'Failed to import the required Python library (pyone)' in result['msg']
 
 
 def test_in_vm_code_imports_neither_oned_nor_oneflow_and_needs_no_pyone():
