@@ -19,6 +19,7 @@ __metaclass__ = type
 import socket
 import ssl
 import traceback
+import warnings
 import xml.etree.ElementTree as ET
 import xmlrpc.client as xmlrpc_client
 from urllib.error import URLError
@@ -35,6 +36,7 @@ PYONE_IMP_ERR = None
 try:
     import pyone
     import requests
+    import urllib3
     from pyone.server_xrpc import RequestsTransport
     HAS_PYONE = True
 except ImportError:
@@ -71,8 +73,12 @@ class _TimeoutTransport(RequestsTransport):
 
     def request(self, host, handler, request_body, verbose=False):
         url = self._build_url(host, handler)
-        resp = requests.post(url, data=request_body, headers=self.headers, verify=self.https_verify,
-                             timeout=self.timeout)
+        with warnings.catch_warnings():
+            if self.https_verify is False:
+                # validate_certs=false was asked for: no InsecureRequestWarning for it on every call
+                warnings.simplefilter('ignore', urllib3.exceptions.InsecureRequestWarning)
+            resp = requests.post(url, data=request_body, headers=self.headers, verify=self.https_verify,
+                                 timeout=self.timeout)
         if resp.status_code >= 400:
             raise xmlrpc_client.ProtocolError(url, resp.status_code, resp.reason, resp.headers)
         return self.parse_response(resp)

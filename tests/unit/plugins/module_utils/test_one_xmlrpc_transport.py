@@ -8,8 +8,11 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 import socket
+import ssl
 import threading
 import time
+import warnings
+from xmlrpc.server import SimpleXMLRPCServer
 
 import pytest
 
@@ -18,6 +21,9 @@ from ansible_collections.opennebula.flower.plugins.module_utils._one_errors impo
     OneAuthenticationError, OneError, OneInternalError, OneNoExistsError,
 )
 from ansible_collections.opennebula.flower.plugins.module_utils._one_xmlrpc import OneXMLRPCClient, https_verify
+from ansible_collections.opennebula.flower.plugins.module_utils._tls import (
+    build_ca, build_server, cert_pem, generate_key, key_pem,
+)
 from tests.opennebula_sim import Simulator
 
 
@@ -156,6 +162,38 @@ def test_tls_failures_are_reported_and_not_retried(sim):
     with pytest.raises(TransportError) as info:
         client.version()
     assert info.value.message.startswith('TLS error talking to https://') and sleeps == []
+
+
+@pytest.fixture
+def tls_oned(tmp_path):
+    """An XML-RPC server on TLS (a certificate for 127.0.0.1 from a private CA); returns (url, CA file)."""
+    ca_key, key = generate_key(), generate_key()
+    ca = build_ca(ca_key, 'test CA', 1)
+    (tmp_path / 'ca.pem').write_bytes(cert_pem(ca))
+    (tmp_path / 'server.pem').write_bytes(cert_pem(build_server(key, ca, ca_key, '127.0.0.1', ['127.0.0.1'], 1)))
+    (tmp_path / 'server.key').write_bytes(key_pem(key))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(tmp_path / 'server.pem'), str(tmp_path / 'server.key'))
+    server = SimpleXMLRPCServer(('127.0.0.1', 0), logRequests=False)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    server.register_function(lambda session: [True, '7.4.0', 0], 'one.system.version')
+    thread = threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.02}, daemon=True)
+    thread.start()
+    yield 'https://127.0.0.1:%d/RPC2' % server.server_address[1], str(tmp_path / 'ca.pem')
+    server.shutdown()
+    server.server_close()
+
+
+def test_tls_with_ca_path_without_validation_and_with_an_unknown_ca(tls_oned):
+    url, ca_file = tls_oned
+    assert client_for(url, 'pw', ca_path=ca_file).version() == '7.4.0'
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')   # validate_certs=false asked for it: no InsecureRequestWarning
+        assert client_for(url, 'pw', validate_certs=False).version() == '7.4.0'
+    sleeps = []
+    with pytest.raises(TransportError) as info:
+        client_for(url, 'pw', retries=3, sleeps=sleeps).version()
+    assert 'CERTIFICATE_VERIFY_FAILED' in info.value.message and not info.value.retryable and sleeps == []
 
 
 def test_https_verify_follows_validate_certs_and_ca_path():
