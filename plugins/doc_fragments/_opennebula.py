@@ -56,8 +56,9 @@ options:
         HTTP 502/503/504) is repeated. Delays double from about one second up to thirty, with jitter.
     type: int
     default: 3
-notes:
-  - Calls oned over XML-RPC with the Python standard library; pyone is not needed.
+requirements:
+  - pyone 7.3.x (oned's Python bindings; calls to oned go through its XML-RPC transport) on the host the
+    module runs on
 '''
 
     # Options of the modules that run inside a VM and talk to OneGate.

@@ -19,6 +19,8 @@ description:
   - VMs without NICs and VMs whose single NIC comes back as a dict instead of a list are handled. Every value
     from the API is marked unsafe so it is never templated.
   - The configuration file name must end with C(.oneflow.yml) or C(.oneflow.yaml).
+requirements:
+  - pyone 7.3.x (oned's Python bindings) on the controller
 extends_documentation_fragment:
   - constructed
   - inventory_cache
@@ -109,14 +111,16 @@ keyed_groups:
 '''
 
 from ansible.errors import AnsibleError
+from ansible.module_utils.basic import missing_required_lib
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.utils.unsafe_proxy import wrap_var as make_unsafe
 
 from ansible_collections.opennebula.flower.plugins.module_utils._http import APIError
-from ansible_collections.opennebula.flower.plugins.module_utils._one_common import ConfigError, OneConnection
-from ansible_collections.opennebula.flower.plugins.module_utils._one_xmlrpc import (
-    OneNoExistsError, nic_addresses, vm_state_name,
-)
+from ansible_collections.opennebula.flower.plugins.module_utils._one_connection import ConfigError, OneConnection
+from ansible_collections.opennebula.flower.plugins.module_utils._one_documents import nic_addresses
+from ansible_collections.opennebula.flower.plugins.module_utils._one_errors import OneNoExistsError
+from ansible_collections.opennebula.flower.plugins.module_utils._one_states import vm_state_name
+from ansible_collections.opennebula.flower.plugins.module_utils._one_xmlrpc import PyoneMissingError
 from ansible_collections.opennebula.flower.plugins.module_utils._onegate import decode_template
 from ansible_collections.opennebula.flower.plugins.module_utils._oneflow import (
     body_of, doc_id, service_state, unwrap,
@@ -186,6 +190,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                             continue
         except (APIError, ConfigError) as exc:
             raise AnsibleError('opennebula.flower.oneflow: %s' % exc)
+        except PyoneMissingError as exc:
+            raise AnsibleError('opennebula.flower.oneflow: %s' % missing_required_lib('pyone'), orig_exc=exc)
         return {'services': services, 'vms': vms}
 
     def parse(self, inventory, loader, path, cache=True):

@@ -28,7 +28,7 @@ from ansible_collections.opennebula.flower.plugins.module_utils._appliance_enrol
 from ansible_collections.opennebula.flower.plugins.module_utils._flwr import FlwrCli, FlwrError
 from ansible_collections.opennebula.flower.plugins.module_utils._flwr_registration import Registry
 from ansible_collections.opennebula.flower.plugins.module_utils._http import APIError
-from ansible_collections.opennebula.flower.plugins.module_utils._one_common import onegate_client, onegate_retry_policy
+from ansible_collections.opennebula.flower.plugins.module_utils._onegate_connection import onegate_client, onegate_retry_policy
 from ansible_collections.opennebula.flower.plugins.module_utils._onegate import (
     ensure_vm_attributes, service_roles, user_template)
 

@@ -14,8 +14,9 @@ __metaclass__ = type
 import copy
 
 from ansible_collections.opennebula.flower.plugins.module_utils._http import NotFoundError
-from ansible_collections.opennebula.flower.plugins.module_utils._one_xmlrpc import (
-    as_list, normalise_template, parse_template, render_template,
+from ansible_collections.opennebula.flower.plugins.module_utils._one_documents import as_list
+from ansible_collections.opennebula.flower.plugins.module_utils._one_template_syntax import (
+    normalise_template, parse_template, render_template,
 )
 from ansible_collections.opennebula.flower.plugins.module_utils._waiter import (
     ABSENT, SERVICE_ABSENT, SERVICE_RUNNING, WaitError,

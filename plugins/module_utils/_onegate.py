@@ -24,7 +24,7 @@ import base64
 import json
 import shlex
 
-from ansible_collections.opennebula.flower.plugins.module_utils._one_xmlrpc import as_list
+from ansible_collections.opennebula.flower.plugins.module_utils._one_documents import as_list
 from ansible_collections.opennebula.flower.plugins.module_utils._waiter import StateTable
 
 DEFAULT_ONE_ENV = '/var/run/one-context/one_env'

@@ -17,6 +17,22 @@ import random
 import time
 
 
+def wait_argument_spec(default_timeout=600):
+    """The wait options of a module that waits (documented by the _opennebula wait and polling fragments)."""
+    return dict(
+        wait=dict(type='bool', default=True),
+        wait_timeout=dict(type='int', default=default_timeout),
+        poll_interval=dict(type='float', default=2.0),
+        max_poll_interval=dict(type='float', default=30.0),
+    )
+
+
+def wait_options(params):
+    """Keyword arguments for Waiter.wait from the wait options."""
+    return dict(timeout=params['wait_timeout'], delay=params['poll_interval'],
+                max_delay=max(params['max_poll_interval'], params['poll_interval']))
+
+
 class WaitError(Exception):
     def __init__(self, message, state=None, resource=None):
         super(WaitError, self).__init__(message)

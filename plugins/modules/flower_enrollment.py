@@ -95,47 +95,48 @@ failed:
   returned: success
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.opennebula.flower.plugins.module_utils._appliance_enrollment import (
     EnrollmentFile, reconcile)
 from ansible_collections.opennebula.flower.plugins.module_utils._flwr import FlwrError, cli_for, superlink_argument_spec
 from ansible_collections.opennebula.flower.plugins.module_utils._flwr_registration import Registry
-from ansible_collections.opennebula.flower.plugins.module_utils._http import APIError
-from ansible_collections.opennebula.flower.plugins.module_utils._one_common import (
-    connect_onegate, fail_api, onegate_argument_spec)
+from ansible_collections.opennebula.flower.plugins.module_utils._one_module import OpenNebulaModule
 from ansible_collections.opennebula.flower.plugins.module_utils._onegate import user_template
+from ansible_collections.opennebula.flower.plugins.module_utils._onegate_connection import ONEGATE
+
+
+class EnrollmentModule(OpenNebulaModule):
+    connection = ONEGATE
+    fails_with = (FlwrError,)
+
+    def options(self):
+        options = superlink_argument_spec()
+        options.update(
+            supernode_role=dict(type='str', default='supernode'),
+            registry=dict(type='path', required=True),
+            enrollment_file=dict(type='path', required=True),
+        )
+        return options
+
+    def action(self):
+        return 'OneGate service lookup'
+
+    def run(self, client):
+        p = self.params
+        enrollment = EnrollmentFile(p['enrollment_file'])
+        before = sorted(enrollment.load(), key=int)
+        if 'SERVICE_ID' not in user_template(client.get_vm()):
+            return dict(changed=False, in_service=False, added=[], removed=[], enrolled=before, rejected={}, failed={})
+        doc = client.get_service(extended=True)
+        with cli_for(self.module) as cli:
+            result = reconcile(doc, p['supernode_role'], enrollment, cli, Registry(p['registry']), self.module.check_mode)
+        if result['failed']:
+            self.module.fail_json(msg='enrollment failed for VM(s) %s' % ', '.join(sorted(result['failed'])), **result)
+        result.update(in_service=True, diff=dict(before=dict(enrolled=before), after=dict(enrolled=result['enrolled'])))
+        return result
 
 
 def main():
-    argument_spec = superlink_argument_spec()
-    argument_spec.update(onegate_argument_spec())
-    argument_spec.update(
-        supernode_role=dict(type='str', default='supernode'),
-        registry=dict(type='path', required=True),
-        enrollment_file=dict(type='path', required=True),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    p = module.params
-    client = connect_onegate(module)
-    enrollment = EnrollmentFile(p['enrollment_file'])
-    before = sorted(enrollment.load(), key=int)
-    try:
-        if 'SERVICE_ID' not in user_template(client.get_vm()):
-            module.exit_json(changed=False, in_service=False, added=[], removed=[], enrolled=before, rejected={},
-                             failed={})
-        doc = client.get_service(extended=True)
-        with cli_for(module) as cli:
-            result = reconcile(doc, p['supernode_role'], enrollment, cli, Registry(p['registry']), module.check_mode)
-    except APIError as exc:
-        fail_api(module, exc, 'OneGate service lookup')
-    except FlwrError as exc:
-        module.fail_json(msg=str(exc))
-    if result['failed']:
-        module.fail_json(msg='enrollment failed for VM(s) %s' % ', '.join(sorted(result['failed'])), **result)
-    if module._diff:
-        result['diff'] = dict(before=dict(enrolled=before), after=dict(enrolled=result['enrolled']))
-    module.exit_json(in_service=True, **result)
+    EnrollmentModule().execute()
 
 
 if __name__ == '__main__':

@@ -130,53 +130,55 @@ attempts:
   returned: success
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.opennebula.flower.plugins.module_utils._appliance_discovery import (
     DiscoveryError, DiscoveryTimeout, enrolled, node_partition, same_minor, wait_for_superlink)
-from ansible_collections.opennebula.flower.plugins.module_utils._http import APIError
-from ansible_collections.opennebula.flower.plugins.module_utils._one_common import (
-    connect_onegate, fail_api, onegate_argument_spec)
+from ansible_collections.opennebula.flower.plugins.module_utils._one_module import OpenNebulaModule
+from ansible_collections.opennebula.flower.plugins.module_utils._onegate_connection import ONEGATE
 
 
-def main():
-    argument_spec = onegate_argument_spec()
-    argument_spec.update(
-        superlink_role=dict(type='str', default='superlink'),
-        flower_version=dict(type='str', required=True),
-        timeout=dict(type='int', default=900),
-        backoff=dict(type='str', choices=['exponential', 'fixed'], default='exponential'),
-        max_backoff=dict(type='int', default=60),
-        num_partitions=dict(type='int', default=0),
-        wait_enrolled=dict(type='bool', default=False),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    p = module.params
-    client = connect_onegate(module)
+class SuperLinkDiscoveryModule(OpenNebulaModule):
+    connection = ONEGATE
+    fails_with = (DiscoveryError, DiscoveryTimeout)
 
-    def get_service():
-        return client.get_service(extended=True)
+    def options(self):
+        return dict(
+            superlink_role=dict(type='str', default='superlink'),
+            flower_version=dict(type='str', required=True),
+            timeout=dict(type='int', default=900),
+            backoff=dict(type='str', choices=['exponential', 'fixed'], default='exponential'),
+            max_backoff=dict(type='int', default=60),
+            num_partitions=dict(type='int', default=0),
+            wait_enrolled=dict(type='bool', default=False),
+        )
 
-    wait = dict(role_name=p['superlink_role'], timeout=p['timeout'], backoff=p['backoff'],
-                max_backoff=max(1, p['max_backoff']))
-    try:
+    def action(self):
+        return 'OneGate service lookup'
+
+    def run(self, client):
+        p = self.params
+
+        def get_service():
+            return client.get_service(extended=True)
+
+        wait = dict(role_name=p['superlink_role'], timeout=p['timeout'], backoff=p['backoff'],
+                    max_backoff=max(1, p['max_backoff']))
         state, doc, attempts = wait_for_superlink(get_service, **wait)
         if state['flower_version'] and not same_minor(state['flower_version'], p['flower_version']):
-            module.fail_json(msg='the SuperLink runs Flower %s and this SuperNode %s; Flower needs the same '
-                                 'major.minor on both (set ONEAPP_FLOWER_VERSION)'
-                                 % (state['flower_version'], p['flower_version']))
+            self.module.fail_json(msg='the SuperLink runs Flower %s and this SuperNode %s; Flower needs the same '
+                                      'major.minor on both (set ONEAPP_FLOWER_VERSION)'
+                                      % (state['flower_version'], p['flower_version']))
         if p['wait_enrolled']:
             state, doc, more = wait_for_superlink(get_service, accept=enrolled(client.vmid), **wait)
             attempts += more
         partition_id, num_partitions = node_partition(doc, client.vmid, p['num_partitions'])
-    except (DiscoveryError, DiscoveryTimeout) as exc:
-        module.fail_json(msg=str(exc))
-    except APIError as exc:
-        fail_api(module, exc, 'OneGate service lookup')
-    module.exit_json(changed=False, endpoint=state['endpoint'], ca_cert=state['ca_cert'],
-                     flower_version=state['flower_version'], tls=state['tls'], auth=state['auth'],
-                     superlink_vm_id=state['vm_id'],
-                     partition_id=partition_id, num_partitions=num_partitions, attempts=attempts)
+        return dict(changed=False, endpoint=state['endpoint'], ca_cert=state['ca_cert'],
+                    flower_version=state['flower_version'], tls=state['tls'], auth=state['auth'],
+                    superlink_vm_id=state['vm_id'], partition_id=partition_id, num_partitions=num_partitions,
+                    attempts=attempts)
+
+
+def main():
+    SuperLinkDiscoveryModule().execute()
 
 
 if __name__ == '__main__':

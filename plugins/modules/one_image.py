@@ -115,13 +115,10 @@ image:
            "source": "/var/lib/one/datastores/1/3f...", "format": "qcow2", "datastore_id": 1, "error": null}
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.opennebula.flower.plugins.module_utils._http import APIError
-from ansible_collections.opennebula.flower.plugins.module_utils._one_common import (
-    connect, fail_api, new_waiter, one_argument_spec, wait_argument_spec, wait_options,
-)
-from ansible_collections.opennebula.flower.plugins.module_utils._one_xmlrpc import ImageError, ensure_image
+from ansible_collections.opennebula.flower.plugins.module_utils._one_connection import ONED
+from ansible_collections.opennebula.flower.plugins.module_utils._one_image import ImageError, ensure_image
+from ansible_collections.opennebula.flower.plugins.module_utils._one_module import OpenNebulaModule
+from ansible_collections.opennebula.flower.plugins.module_utils._waiter import Waiter, wait_argument_spec, wait_options
 
 
 def image_attributes(p):
@@ -136,42 +133,48 @@ def image_attributes(p):
     return attrs
 
 
-def main():
-    argument_spec = one_argument_spec()
-    argument_spec.update(wait_argument_spec())
-    argument_spec.update(
-        name=dict(type='str', required=True),
-        state=dict(type='str', choices=['present', 'absent'], default='present'),
-        path=dict(type='str'),
-        type=dict(type='str', choices=['OS', 'CDROM', 'DATABLOCK', 'KERNEL', 'RAMDISK', 'CONTEXT'], default='OS'),
-        format=dict(type='str', default='qcow2'),
-        size=dict(type='int'),
-        persistent=dict(type='bool', default=False),
-        dev_prefix=dict(type='str'),
-        description=dict(type='str'),
-        datastore_id=dict(type='int', default=1),
-        attributes=dict(type='dict'),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           required_if=[('state', 'present', ['path', 'size'], True)])
-    conn = connect(module)
-    p = module.params
-    try:
-        result = ensure_image(conn.xmlrpc(), new_waiter(), p['name'], p['state'], image_attributes(p),
-                              p['datastore_id'], p['wait'], wait_options(p), module.check_mode)
-    except ImageError as exc:
-        module.fail_json(msg=exc.message, image=exc.image, changed=exc.changed)
-    except APIError as exc:
-        fail_api(module, exc, 'Image %s' % p['name'])
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
-    image = result['image']
-    if module._diff:
+class ImageModule(OpenNebulaModule):
+    connection = ONED
+    module_kwargs = dict(required_if=[('state', 'present', ['path', 'size'], True)])
+    fails_with = (ImageError, ValueError)
+
+    def options(self):
+        options = wait_argument_spec()
+        options.update(
+            name=dict(type='str', required=True),
+            state=dict(type='str', choices=['present', 'absent'], default='present'),
+            path=dict(type='str'),
+            type=dict(type='str', choices=['OS', 'CDROM', 'DATABLOCK', 'KERNEL', 'RAMDISK', 'CONTEXT'], default='OS'),
+            format=dict(type='str', default='qcow2'),
+            size=dict(type='int'),
+            persistent=dict(type='bool', default=False),
+            dev_prefix=dict(type='str'),
+            description=dict(type='str'),
+            datastore_id=dict(type='int', default=1),
+            attributes=dict(type='dict'),
+        )
+        return options
+
+    def action(self):
+        return 'Image %s' % self.params['name']
+
+    def failure(self, exc):
+        return dict(image=exc.image, changed=exc.changed) if isinstance(exc, ImageError) else {}
+
+    def run(self, client):
+        p = self.params
+        result = ensure_image(client.xmlrpc(), Waiter(), p['name'], p['state'], image_attributes(p),
+                              p['datastore_id'], p['wait'], wait_options(p), self.module.check_mode)
+        image = result['image']
         present_before = image is not None and (p['state'] == 'absent' or not result['changed'])
         before = {'name': p['name'], 'state': image['state']} if present_before else {}
         after = {} if p['state'] == 'absent' else {'name': p['name'], 'state': image['state'] if image else 'READY'}
         result['diff'] = dict(before=before, after=after)
-    module.exit_json(**result)
+        return result
+
+
+def main():
+    ImageModule().execute()
 
 
 if __name__ == '__main__':

@@ -95,36 +95,36 @@ template:
   sample: {"CPU": "1", "MEMORY": "4096", "DISK": {"IMAGE_ID": "7"}, "CONTEXT": {"TOKEN": "YES"}}
 '''
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.opennebula.flower.plugins.module_utils._one_connection import ONED
+from ansible_collections.opennebula.flower.plugins.module_utils._one_module import OpenNebulaModule
+from ansible_collections.opennebula.flower.plugins.module_utils._one_vm_template import ensure_vm_template
 
-from ansible_collections.opennebula.flower.plugins.module_utils._http import APIError
-from ansible_collections.opennebula.flower.plugins.module_utils._one_common import connect, fail_api, one_argument_spec
-from ansible_collections.opennebula.flower.plugins.module_utils._one_xmlrpc import ensure_vm_template
+
+class VMTemplateModule(OpenNebulaModule):
+    connection = ONED
+    module_kwargs = dict(required_if=[('state', 'present', ['template'])])
+
+    def options(self):
+        return dict(
+            name=dict(type='str', required=True),
+            state=dict(type='str', choices=['present', 'absent'], default='present'),
+            template=dict(type='raw'),
+        )
+
+    def check_params(self):
+        if self.params['template'] is not None and not isinstance(self.params['template'], (dict, str)):
+            self.module.fail_json(msg='template must be a dict or template text')
+
+    def action(self):
+        return 'VM template %s' % self.params['name']
+
+    def run(self, client):
+        p = self.params
+        return ensure_vm_template(client.xmlrpc(), p['name'], p['template'], p['state'], self.module.check_mode)
 
 
 def main():
-    argument_spec = one_argument_spec()
-    argument_spec.update(
-        name=dict(type='str', required=True),
-        state=dict(type='str', choices=['present', 'absent'], default='present'),
-        template=dict(type='raw'),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           required_if=[('state', 'present', ['template'])])
-    p = module.params
-    if p['template'] is not None and not isinstance(p['template'], (dict, str)):
-        module.fail_json(msg='template must be a dict or template text')
-    conn = connect(module)
-    try:
-        result = ensure_vm_template(conn.xmlrpc(), p['name'], p['template'], p['state'], module.check_mode)
-    except APIError as exc:
-        fail_api(module, exc, 'VM template %s' % p['name'])
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
-    diff = result.pop('diff')
-    if module._diff:
-        result['diff'] = diff
-    module.exit_json(**result)
+    VMTemplateModule().execute()
 
 
 if __name__ == '__main__':

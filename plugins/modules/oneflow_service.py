@@ -179,59 +179,60 @@ service_id:
   sample: 12
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.opennebula.flower.plugins.module_utils._http import APIError
-from ansible_collections.opennebula.flower.plugins.module_utils._one_common import (
-    connect, fail_api, new_waiter, one_argument_spec, wait_argument_spec, wait_options,
-)
+from ansible_collections.opennebula.flower.plugins.module_utils._one_connection import ONED
+from ansible_collections.opennebula.flower.plugins.module_utils._one_module import OpenNebulaModule
 from ansible_collections.opennebula.flower.plugins.module_utils._oneflow import OneFlowError, ServiceManager
+from ansible_collections.opennebula.flower.plugins.module_utils._waiter import Waiter, wait_argument_spec, wait_options
+
+
+class ServiceModule(OpenNebulaModule):
+    connection = ONED
+    module_kwargs = dict(mutually_exclusive=[('template_id', 'template_name')])
+    fails_with = (OneFlowError, ValueError)
+
+    def options(self):
+        options = wait_argument_spec()
+        options.update(
+            name=dict(type='str', required=True),
+            state=dict(type='str', choices=['present', 'absent'], default='present'),
+            template_id=dict(type='int'),
+            template_name=dict(type='str'),
+            user_inputs_values=dict(type='dict'),
+            networks_values=dict(type='list', elements='dict'),
+            roles=dict(type='list', elements='dict', options=dict(
+                name=dict(type='str', required=True),
+                cardinality=dict(type='int'),
+                template_contents=dict(type='dict'),
+                user_inputs_values=dict(type='dict'),
+            )),
+            force=dict(type='bool', default=False),
+            schema=dict(type='str', choices=['auto', '6', '7'], default='auto'),
+        )
+        return options
+
+    def action(self):
+        return 'OneFlow service %s' % self.params['name']
+
+    def failure(self, exc):
+        if not isinstance(exc, OneFlowError):
+            return {}
+        return dict(service=exc.service, changed=exc.changed, service_id=exc.service['id'] if exc.service else None)
+
+    def run(self, client):
+        p = self.params
+        manager = ServiceManager(client.oneflow(), Waiter(), wait_options(p), client.vm_lookup)
+        if p['state'] == 'absent':
+            result = manager.absent(p['name'], p['wait'], self.module.check_mode)
+        else:
+            result = manager.present(p['name'], client.schema(p['schema']), p['template_id'], p['template_name'],
+                                     p['user_inputs_values'], p['networks_values'], p['roles'], p['force'],
+                                     p['wait'], self.module.check_mode)
+        result['service_id'] = result['service']['id'] if result['service'] else None
+        return result
 
 
 def main():
-    argument_spec = one_argument_spec()
-    argument_spec.update(wait_argument_spec())
-    argument_spec.update(
-        name=dict(type='str', required=True),
-        state=dict(type='str', choices=['present', 'absent'], default='present'),
-        template_id=dict(type='int'),
-        template_name=dict(type='str'),
-        user_inputs_values=dict(type='dict'),
-        networks_values=dict(type='list', elements='dict'),
-        roles=dict(type='list', elements='dict', options=dict(
-            name=dict(type='str', required=True),
-            cardinality=dict(type='int'),
-            template_contents=dict(type='dict'),
-            user_inputs_values=dict(type='dict'),
-        )),
-        force=dict(type='bool', default=False),
-        schema=dict(type='str', choices=['auto', '6', '7'], default='auto'),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           mutually_exclusive=[('template_id', 'template_name')])
-    conn = connect(module)
-    p = module.params
-
-    manager = ServiceManager(conn.oneflow(), new_waiter(), wait_options(p), conn.vm_lookup)
-    try:
-        if p['state'] == 'absent':
-            result = manager.absent(p['name'], p['wait'], module.check_mode)
-        else:
-            result = manager.present(p['name'], conn.schema(p['schema']), p['template_id'], p['template_name'],
-                                     p['user_inputs_values'], p['networks_values'], p['roles'], p['force'],
-                                     p['wait'], module.check_mode)
-    except OneFlowError as exc:
-        module.fail_json(msg=exc.message, service=exc.service, changed=exc.changed,
-                         service_id=exc.service['id'] if exc.service else None)
-    except APIError as exc:
-        fail_api(module, exc, 'OneFlow service %s' % p['name'])
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
-    diff = result.pop('diff')
-    if module._diff:
-        result['diff'] = diff
-    result['service_id'] = result['service']['id'] if result['service'] else None
-    module.exit_json(**result)
+    ServiceModule().execute()
 
 
 if __name__ == '__main__':

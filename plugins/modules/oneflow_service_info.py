@@ -73,29 +73,35 @@ services:
               user_template: {"READY": "YES"}
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.opennebula.flower.plugins.module_utils._http import APIError
-from ansible_collections.opennebula.flower.plugins.module_utils._one_common import connect, fail_api, one_argument_spec
+from ansible_collections.opennebula.flower.plugins.module_utils._one_connection import ONED
+from ansible_collections.opennebula.flower.plugins.module_utils._one_module import OpenNebulaModule
 from ansible_collections.opennebula.flower.plugins.module_utils._oneflow import (
     body_of, service_state, service_summary, unwrap,
 )
 
 
-def main():
-    argument_spec = one_argument_spec()
-    argument_spec.update(
-        name=dict(type='str'),
-        service_id=dict(type='int'),
-        with_vms=dict(type='bool', default=True),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           mutually_exclusive=[('name', 'service_id')])
-    conn = connect(module)
-    p = module.params
+class ServiceInfoModule(OpenNebulaModule):
+    connection = ONED
+    module_kwargs = dict(mutually_exclusive=[('name', 'service_id')])
+    fails_with = ()
 
-    try:
-        flow = conn.oneflow()
+    def options(self):
+        return dict(
+            name=dict(type='str'),
+            service_id=dict(type='int'),
+            with_vms=dict(type='bool', default=True),
+        )
+
+    def needs_library(self):
+        # oned is asked only for the VMs.
+        return self.params['with_vms']
+
+    def action(self):
+        return 'Reading OneFlow services'
+
+    def run(self, client):
+        p = self.params
+        flow = client.oneflow()
         if p['service_id'] is not None:
             doc = flow.get_service(p['service_id'])
             docs = [doc] if doc is not None else []
@@ -103,10 +109,13 @@ def main():
             docs = [unwrap(d) for d in flow.list_services()]
             if p['name'] is not None:
                 docs = [d for d in docs if d.get('NAME') == p['name'] and service_state(d) != 'DONE']
-        services = [service_summary(d, conn.vm_lookup if p['with_vms'] else None) for d in docs if body_of(d) is not None]
-    except APIError as exc:
-        fail_api(module, exc, 'Reading OneFlow services')
-    module.exit_json(changed=False, services=sorted(services, key=lambda s: s['id']))
+        vm_lookup = client.vm_lookup if p['with_vms'] else None
+        services = [service_summary(d, vm_lookup) for d in docs if body_of(d) is not None]
+        return dict(changed=False, services=sorted(services, key=lambda s: s['id']))
+
+
+def main():
+    ServiceInfoModule().execute()
 
 
 if __name__ == '__main__':

@@ -125,38 +125,42 @@ schema:
   sample: "7"
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.opennebula.flower.plugins.module_utils._http import APIError
-from ansible_collections.opennebula.flower.plugins.module_utils._one_common import connect, fail_api, one_argument_spec
+from ansible_collections.opennebula.flower.plugins.module_utils._one_connection import ONED
+from ansible_collections.opennebula.flower.plugins.module_utils._one_module import OpenNebulaModule
 from ansible_collections.opennebula.flower.plugins.module_utils._oneflow import ensure_template
 
 
-def main():
-    argument_spec = one_argument_spec()
-    argument_spec.update(
-        name=dict(type='str', required=True),
-        state=dict(type='str', choices=['present', 'absent'], default='present'),
-        template=dict(type='dict'),
-        schema=dict(type='str', choices=['auto', '6', '7'], default='auto'),
-        delete_type=dict(type='str', choices=['none', 'templates', 'all'], default='none'),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           required_if=[('state', 'present', ['template'])])
-    conn = connect(module)
-    p = module.params
-    try:
-        schema = conn.schema(p['schema']) if p['state'] == 'present' else p['schema']
-        result = ensure_template(conn.oneflow(), p['name'], p['template'], p['state'], schema, module.check_mode,
+class ServiceTemplateModule(OpenNebulaModule):
+    connection = ONED
+    module_kwargs = dict(required_if=[('state', 'present', ['template'])])
+
+    def options(self):
+        return dict(
+            name=dict(type='str', required=True),
+            state=dict(type='str', choices=['present', 'absent'], default='present'),
+            template=dict(type='dict'),
+            schema=dict(type='str', choices=['auto', '6', '7'], default='auto'),
+            delete_type=dict(type='str', choices=['none', 'templates', 'all'], default='none'),
+        )
+
+    def needs_library(self):
+        # oned is asked only for the OpenNebula version that picks the schema.
+        return self.params['state'] == 'present' and self.params['schema'] == 'auto'
+
+    def action(self):
+        return 'OneFlow service template %s' % self.params['name']
+
+    def run(self, client):
+        p = self.params
+        schema = client.schema(p['schema']) if p['state'] == 'present' else p['schema']
+        result = ensure_template(client.oneflow(), p['name'], p['template'], p['state'], schema, self.module.check_mode,
                                  None if p['delete_type'] == 'none' else p['delete_type'])
-    except APIError as exc:
-        fail_api(module, exc, 'OneFlow service template %s' % p['name'])
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
-    diff = result.pop('diff')
-    if module._diff:
-        result['diff'] = diff
-    module.exit_json(schema=schema, **result)
+        result['schema'] = schema
+        return result
+
+
+def main():
+    ServiceTemplateModule().execute()
 
 
 if __name__ == '__main__':

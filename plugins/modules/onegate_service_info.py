@@ -94,40 +94,44 @@ service:
   sample: {"SERVICE": {"id": "5", "name": "flower-run-1", "state": 2, "roles": []}}
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.opennebula.flower.plugins.module_utils._http import APIError
-from ansible_collections.opennebula.flower.plugins.module_utils._one_common import (
-    connect_onegate, fail_api, new_waiter, onegate_argument_spec, wait_options,
-)
+from ansible_collections.opennebula.flower.plugins.module_utils._one_module import OpenNebulaModule
 from ansible_collections.opennebula.flower.plugins.module_utils._onegate import service_roles, wait_for_attribute
-from ansible_collections.opennebula.flower.plugins.module_utils._waiter import WaitError
+from ansible_collections.opennebula.flower.plugins.module_utils._onegate_connection import ONEGATE
+from ansible_collections.opennebula.flower.plugins.module_utils._waiter import WaitError, Waiter, wait_options
+
+
+class OneGateServiceInfoModule(OpenNebulaModule):
+    connection = ONEGATE
+    fails_with = (WaitError,)
+
+    def options(self):
+        return dict(
+            wait_for_attribute=dict(type='str'),
+            role=dict(type='str'),
+            wait_timeout=dict(type='int', default=600),
+            poll_interval=dict(type='float', default=2.0),
+            max_poll_interval=dict(type='float', default=30.0),
+        )
+
+    def action(self):
+        return 'OneGate GET /service'
+
+    def failure(self, exc):
+        return dict(roles=service_roles(exc.resource) if exc.resource else [])
+
+    def run(self, client):
+        p = self.params
+        if p['wait_for_attribute']:
+            doc = wait_for_attribute(client, Waiter(), p['wait_for_attribute'], p['role'], **wait_options(p))
+        else:
+            doc = client.get_service(extended=True)
+        service = (doc or {}).get('SERVICE') or {}
+        return dict(changed=False, service=doc, service_id=int(service.get('id')), service_name=service.get('name'),
+                    state=service.get('state'), roles=service_roles(doc))
 
 
 def main():
-    argument_spec = onegate_argument_spec()
-    argument_spec.update(
-        wait_for_attribute=dict(type='str'),
-        role=dict(type='str'),
-        wait_timeout=dict(type='int', default=600),
-        poll_interval=dict(type='float', default=2.0),
-        max_poll_interval=dict(type='float', default=30.0),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    client = connect_onegate(module)
-    p = module.params
-    try:
-        if p['wait_for_attribute']:
-            doc = wait_for_attribute(client, new_waiter(), p['wait_for_attribute'], p['role'], **wait_options(p))
-        else:
-            doc = client.get_service(extended=True)
-    except WaitError as exc:
-        module.fail_json(msg=exc.message, roles=service_roles(exc.resource) if exc.resource else [])
-    except APIError as exc:
-        fail_api(module, exc, 'OneGate GET /service')
-    service = (doc or {}).get('SERVICE') or {}
-    module.exit_json(changed=False, service=doc, service_id=int(service.get('id')), service_name=service.get('name'),
-                     state=service.get('state'), roles=service_roles(doc))
+    OneGateServiceInfoModule().execute()
 
 
 if __name__ == '__main__':

@@ -91,38 +91,36 @@ user_template:
   sample: {"FL_ENDPOINT": "10.0.0.12:9092", "READY": "YES"}
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.opennebula.flower.plugins.module_utils._http import APIError
-from ansible_collections.opennebula.flower.plugins.module_utils._one_common import (
-    connect_onegate, fail_api, onegate_argument_spec,
-)
+from ansible_collections.opennebula.flower.plugins.module_utils._one_module import OpenNebulaModule
 from ansible_collections.opennebula.flower.plugins.module_utils._onegate import (
     decode_template, ensure_vm_attributes, user_template,
 )
+from ansible_collections.opennebula.flower.plugins.module_utils._onegate_connection import ONEGATE
+
+
+class OneGateVMModule(OpenNebulaModule):
+    connection = ONEGATE
+    module_kwargs = dict(required_if=[('state', 'present', ['attributes']), ('state', 'absent', ['names'])])
+
+    def options(self):
+        return dict(
+            state=dict(type='str', choices=['present', 'absent'], default='present'),
+            attributes=dict(type='dict'),
+            names=dict(type='list', elements='str'),
+        )
+
+    def action(self):
+        return 'OneGate update of VM %s' % self.client.vmid
+
+    def run(self, client):
+        p = self.params
+        result = ensure_vm_attributes(client, p['state'], p['attributes'], p['names'], self.module.check_mode)
+        result['user_template'] = decode_template(user_template(result['vm']))
+        return result
 
 
 def main():
-    argument_spec = onegate_argument_spec()
-    argument_spec.update(
-        state=dict(type='str', choices=['present', 'absent'], default='present'),
-        attributes=dict(type='dict'),
-        names=dict(type='list', elements='str'),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           required_if=[('state', 'present', ['attributes']), ('state', 'absent', ['names'])])
-    client = connect_onegate(module)
-    p = module.params
-    try:
-        result = ensure_vm_attributes(client, p['state'], p['attributes'], p['names'], module.check_mode)
-    except APIError as exc:
-        fail_api(module, exc, 'OneGate update of VM %s' % client.vmid)
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
-    diff = result.pop('diff')
-    if module._diff:
-        result['diff'] = diff
-    module.exit_json(user_template=decode_template(user_template(result['vm'])), **result)
+    OneGateVMModule().execute()
 
 
 if __name__ == '__main__':

@@ -25,8 +25,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.opennebula.flower.plugins.module_utils._one_xmlrpc import (
-    OneXMLRPCClient, find_by_name, render_template)
+from ansible_collections.opennebula.flower.plugins.module_utils._one_documents import find_by_name
+from ansible_collections.opennebula.flower.plugins.module_utils._one_template_syntax import render_template
+from ansible_collections.opennebula.flower.plugins.module_utils._one_xmlrpc import OneXMLRPCClient
 from tests.appliance.containers import Containers
 from tests.appliance.oneflow_cloud import Cloud
 

@@ -10,8 +10,9 @@ import time
 
 import pytest
 
-from ansible_collections.opennebula.flower.plugins.module_utils._one_xmlrpc import (
-    OneXMLRPCClient, find_by_name, render_template)
+from ansible_collections.opennebula.flower.plugins.module_utils._one_documents import find_by_name
+from ansible_collections.opennebula.flower.plugins.module_utils._one_template_syntax import render_template
+from ansible_collections.opennebula.flower.plugins.module_utils._one_xmlrpc import OneXMLRPCClient
 from tests.appliance.containers import Containers, host_dir
 from tests.appliance.oneflow_cloud import Cloud
 

@@ -6,7 +6,8 @@
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-from ansible_collections.opennebula.flower.plugins.module_utils._one_xmlrpc import find_by_name, render_template
+from ansible_collections.opennebula.flower.plugins.module_utils._one_documents import find_by_name
+from ansible_collections.opennebula.flower.plugins.module_utils._one_template_syntax import render_template
 
 
 def vm_template(client, name='fl-node', with_nic=True):

@@ -17,7 +17,8 @@ import threading
 import pytest
 
 from ansible_collections.opennebula.flower.plugins.module_utils._appliance_schema import user_inputs
-from ansible_collections.opennebula.flower.plugins.module_utils._one_xmlrpc import OneXMLRPCClient, find_by_name
+from ansible_collections.opennebula.flower.plugins.module_utils._one_documents import find_by_name
+from ansible_collections.opennebula.flower.plugins.module_utils._one_xmlrpc import OneXMLRPCClient
 from tests.opennebula_sim import Simulator
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))

@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: opennebula.flower contributors
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
-"""_one_xmlrpc: template syntax, XML documents, error mapping, and the client against a stdlib XML-RPC server
-answering with arrays recorded from a real OpenNebula 7.4.0."""
+"""oned: template syntax, XML documents, error mapping, and the client (on pyone's transport) against a stdlib
+XML-RPC server answering with arrays recorded from a real OpenNebula 7.4.0."""
 
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
@@ -14,11 +14,17 @@ from xmlrpc.server import SimpleXMLRPCServer
 import pytest
 
 from ansible_collections.opennebula.flower.plugins.module_utils._http import RetryPolicy, TransportError
-from ansible_collections.opennebula.flower.plugins.module_utils._one_xmlrpc import (
-    OneAuthenticationError, OneError, OneInternalError, OneNoExistsError, OneXMLRPCClient, TemplateSyntaxError,
-    as_list, find_by_name, image_state_name, map_one_error, nic_addresses, normalise_template, parse_template,
-    parse_xml, render_template, vm_state_name, vm_summary,
+from ansible_collections.opennebula.flower.plugins.module_utils._one_documents import (
+    as_list, find_by_name, nic_addresses, parse_xml, vm_summary,
 )
+from ansible_collections.opennebula.flower.plugins.module_utils._one_errors import (
+    OneAuthenticationError, OneError, OneInternalError, OneNoExistsError, map_one_error,
+)
+from ansible_collections.opennebula.flower.plugins.module_utils._one_states import image_state_name, vm_state_name
+from ansible_collections.opennebula.flower.plugins.module_utils._one_template_syntax import (
+    TemplateSyntaxError, normalise_template, parse_template, render_template,
+)
+from ansible_collections.opennebula.flower.plugins.module_utils._one_xmlrpc import OneXMLRPCClient
 
 # Trimmed from recorded exchange 29 (one.vm.info): one NIC, so the XML has a single <NIC>.
 VM_XML = ('<VM><ID>0</ID><UID>0</UID><NAME>fl-standalone</NAME><STATE>3</STATE><LCM_STATE>3</LCM_STATE>'

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: opennebula.flower contributors
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
-"""_one_common: credentials from options, environment and the ONE_AUTH file; endpoint derivation."""
+"""_one_connection: credentials from options, environment and the ONE_AUTH file; endpoint derivation."""
 
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
@@ -10,7 +10,7 @@ import pytest
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.opennebula.flower.plugins.module_utils._one_common import (
+from ansible_collections.opennebula.flower.plugins.module_utils._one_connection import (
     ConfigError, OneConnection, derive_url, endpoints, one_argument_spec, resolve_auth,
 )
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: opennebula.flower contributors
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
-"""Connection options shared by the oned/OneFlow modules, and the clients built from them.
+"""oned and OneFlow connection options, with their environment fallbacks, and the clients built from them.
 
 Environment fallbacks (for AWX credential types): ``ONE_URL``, ``ONE_USERNAME``, ``ONE_PASSWORD``,
 ``ONEFLOW_URL`` (plus ``ONEFLOW_USERNAME``/``ONEFLOW_PASSWORD``), and the ``user:password`` file named by
@@ -16,15 +16,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.opennebula.flower.plugins.module_utils._http import (
-    APIError, AuthenticationError, HTTPClient, RetryPolicy,
-)
+from ansible_collections.opennebula.flower.plugins.module_utils._http import HTTPClient, RetryPolicy
+from ansible_collections.opennebula.flower.plugins.module_utils._one_documents import vm_summary
+from ansible_collections.opennebula.flower.plugins.module_utils._one_errors import OneNoExistsError
+from ansible_collections.opennebula.flower.plugins.module_utils._one_module import Connection
 from ansible_collections.opennebula.flower.plugins.module_utils._one_xmlrpc import (
-    OneNoExistsError, OneXMLRPCClient, vm_summary)
-from ansible_collections.opennebula.flower.plugins.module_utils._onegate import (
-    DEFAULT_ONE_ENV, OneGateClient, OneGateConfigError, onegate_headers, resolve_credentials,
+    HAS_PYONE, PYONE_IMP_ERR, OneXMLRPCClient,
 )
-from ansible_collections.opennebula.flower.plugins.module_utils._waiter import Waiter
 from ansible_collections.opennebula.flower.plugins.module_utils._oneflow import (
     SCHEMAS, OneFlowClient, schema_for_version,
 )
@@ -44,68 +42,6 @@ def one_argument_spec():
         api_timeout=dict(type='int', default=30),
         api_retries=dict(type='int', default=3),
     )
-
-
-def wait_argument_spec(default_timeout=600):
-    return dict(
-        wait=dict(type='bool', default=True),
-        wait_timeout=dict(type='int', default=default_timeout),
-        poll_interval=dict(type='float', default=2.0),
-        max_poll_interval=dict(type='float', default=30.0),
-    )
-
-
-def wait_options(params):
-    """Keyword arguments for Waiter.wait from the wait options."""
-    return dict(timeout=params['wait_timeout'], delay=params['poll_interval'],
-                max_delay=max(params['max_poll_interval'], params['poll_interval']))
-
-
-def onegate_argument_spec():
-    return dict(
-        onegate_endpoint=dict(type='str'),
-        vm_id=dict(type='int'),
-        token=dict(type='str', no_log=True),
-        one_env_path=dict(type='path', default=DEFAULT_ONE_ENV),
-        validate_certs=dict(type='bool', default=True),
-        ca_path=dict(type='path'),
-        api_timeout=dict(type='int', default=30),
-        retries=dict(type='int', default=3),
-    )
-
-
-# OneGate answers 500 both for a value oned refuses and when it cannot reach oned: the second passes.
-ONEGATE_ALSO_RETRY = (500,)
-
-
-def onegate_retry_policy(params, warn=None):
-    """Capped exponential backoff for the onegate options; ``warn(text)`` is told of each retry."""
-    def on_retry(error, attempt, delay):
-        if warn is not None:
-            warn('OneGate: %s; retry %d of %d in %.1f s' % (error, attempt, params.get('retries', 3), delay))
-    return RetryPolicy(retries=params.get('retries', 3), also_retry=ONEGATE_ALSO_RETRY, on_retry=on_retry)
-
-
-def onegate_client(params, reader=None, retry=None):
-    """A OneGateClient from the onegate options; raises OneGateConfigError when settings are missing."""
-    retry = retry if retry is not None else onegate_retry_policy(params)
-    endpoint, vmid, token = resolve_credentials(params.get('onegate_endpoint'), params.get('vm_id'),
-                                                params.get('token'), params.get('one_env_path') or DEFAULT_ONE_ENV,
-                                                reader=reader)
-    http = HTTPClient(endpoint, headers=onegate_headers(vmid, token), validate_certs=params.get('validate_certs', True),
-                      ca_path=params.get('ca_path'), timeout=params.get('api_timeout') or 30, retry=retry)
-    return OneGateClient(http, vmid)
-
-
-def connect_onegate(module):
-    try:
-        return onegate_client(module.params, retry=onegate_retry_policy(module.params, module.warn))
-    except OneGateConfigError as exc:
-        module.fail_json(msg=str(exc))
-
-
-def new_waiter():
-    return Waiter()
 
 
 class ConfigError(ValueError):
@@ -200,26 +136,9 @@ class OneConnection:
         return schema_for_version(self.xmlrpc().version())
 
 
-def connect(module):
-    try:
-        return OneConnection(module.params)
-    except ConfigError as exc:
-        module.fail_json(msg=str(exc))
+def _missing_pyone():
+    return None if HAS_PYONE else ('pyone', PYONE_IMP_ERR)
 
 
-def fail_api(module, exc, action, **extra):
-    """fail_json with the API's message, the HTTP status and the URL."""
-    if isinstance(exc, AuthenticationError):
-        hint = ' (check api_username/api_password)'
-    else:
-        hint = ''
-    details = dict(extra)
-    if isinstance(exc, APIError):
-        details.update(status=exc.status, url=exc.url)
-        code = getattr(exc, 'code', None)
-        if code is not None:
-            details['error_code'] = code
-        message = exc.message
-    else:
-        message = str(exc)
-    module.fail_json(msg='%s failed: %s%s' % (action, message, hint), **details)
+# oned and OneFlow, for the modules that run on the controller (OpenNebulaModule.connection).
+ONED = Connection(one_argument_spec, lambda params, warn: OneConnection(params), _missing_pyone)
