@@ -259,7 +259,7 @@ def test_explicit_train_variables_win_over_the_appliance_defaults(cloud, service
     result = superlink.exec("/usr/local/sbin/opennebula-flower-run", "train", "-e", "flower_train_force=true",
                             "-e", "flower_train_strategy=Krum", check=False, timeout=600)
     assert result.rc != 0
-    assert ("flower_train_strategy=Krum with num-malicious-nodes=1 (f) needs min-nodes >= 2f+3 = 5; min-nodes=2"
+    assert ("flower_train_strategy=Krum with num-malicious-nodes=1 (f) needs min-nodes >= 2f+3 = 5, but min-nodes=2"
             in " ".join(result.stdout.split())), result.stdout[-3000:]
 
 
