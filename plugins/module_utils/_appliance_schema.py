@@ -19,18 +19,17 @@ import ipaddress
 import math
 import re
 
-from ansible_collections.opennebula.flower.plugins.module_utils._training import STRATEGIES, problems
+from ansible_collections.opennebula.flower.plugins.module_utils._training import (
+    FRAMEWORK_MODULES, STRATEGIES, USE_CASES as TRAINING_USE_CASES, problems)
 
 PREFIX = 'ONEAPP_'
 SUPERLINK = 'superlink'
 SUPERNODE = 'supernode'
 BOTH = (SUPERLINK, SUPERNODE)
-# The frameworks an image can bake in (the appliance role's appliance_frameworks and files/).
-FRAMEWORKS = ('pytorch', 'tensorflow', 'sklearn')
-# The use cases of playbooks/train.yml (flower_train_use_cases; a unit test keeps them equal) and their frameworks,
-# the default first.
-USE_CASES = {'image-classification': ('pytorch', 'tensorflow'), 'anomaly-detection': ('sklearn', 'pytorch'),
-             'llm-finetuning': ('pytorch',)}
+# The frameworks an image can bake in (the appliance role's files/requirements-framework-*.txt).
+FRAMEWORKS = tuple(FRAMEWORK_MODULES)
+# The use cases of playbooks/train.yml and their frameworks, the default first.
+USE_CASES = dict((name, spec['frameworks']) for name, spec in TRAINING_USE_CASES.items())
 
 _HOSTNAME = re.compile(r'^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$')
 _VERSION = re.compile(r'^[0-9]+\.[0-9]+\.[0-9]+$')
@@ -42,7 +41,7 @@ class Variable(object):
     """One CONTEXT variable. ``check(value, allowed)`` returns an error text or None for a parsed value."""
 
     def __init__(self, name, roles, kind, default, description, choices=None, minimum=None, maximum=None,
-                 check=None, allowed=None, secret=False, mandatory=False, run_config=None):
+                 check=None, allowed=None, secret=False, mandatory=False, run_config=None, unset=None):
         self.name = name
         self.roles = roles
         self.kind = kind                # boolean | text | text64 | list | number | number-float
@@ -56,6 +55,7 @@ class Variable(object):
         self.secret = secret
         self.mandatory = mandatory
         self.run_config = run_config    # the run-config key a training variable sets (None: not a training one)
+        self.unset = unset              # the choice that means "none", parsed as '' (the prior appliances' 'none')
 
     @property
     def context_name(self):
@@ -231,9 +231,10 @@ SCHEMA = (
     # Training defaults: the run-config keys they name, written to training.json on the SuperLink, the defaults of
     # playbooks/train.yml there (its -e variables still win). Empty means the app's own default (its pyproject.toml);
     # the rules between them are the app's (_training), checked here at boot as far as the variables set go.
-    Variable('FL_USE_CASE', (SUPERLINK,), 'list', '',
+    Variable('FL_USE_CASE', (SUPERLINK,), 'list', 'none',
              'Training default: the use case whose Flower App train.yml runs, with FedAvg (docs/use-cases.md); '
-             'empty means the digits demo app and its strategies', choices=tuple(USE_CASES)),
+             'none (or empty) means the digits demo app and its strategies', choices=('none',) + tuple(USE_CASES),
+             unset='none'),
     Variable('FL_NUM_ROUNDS', (SUPERLINK,), 'number', None,
              'Training default: federated rounds per run', minimum=1, maximum=10000, run_config='num-server-rounds'),
     Variable('FL_STRATEGY', (SUPERLINK,), 'list', None,
@@ -318,7 +319,7 @@ def _parse(var, raw):
     """(value, error) for the text of one CONTEXT variable; empty text means the default."""
     text = raw.strip() if isinstance(raw, str) else raw
     if text in (None, ''):
-        return var.default, None
+        return ('' if var.unset is not None and var.default == var.unset else var.default), None
     if var.kind == 'boolean':
         if text.upper() in ('YES', 'NO'):
             return text.upper() == 'YES', None
@@ -333,7 +334,9 @@ def _parse(var, raw):
             return None, 'allowed: ' + var.allowed_text()
         return value, None
     if var.kind == 'list':
-        return (text, None) if text in var.choices else (None, 'allowed: ' + var.allowed_text())
+        if text not in var.choices:
+            return None, 'allowed: ' + var.allowed_text()
+        return ('' if text == var.unset else text), None
     if var.kind == 'text64':
         decoded = _decode_base64(text)
         if decoded is None:

@@ -24,6 +24,16 @@ ROBUST = ('FedMedian', 'Krum', 'MultiKrum', 'Bulyan', 'FedTrimmedAvg')
 # Byzantine bounds: the cohort n must be at least factor * f + 3.
 BYZANTINE = {'Krum': 2, 'MultiKrum': 2, 'Bulyan': 4}
 
+# The Python modules each framework needs in Flower's virtualenv (nothing is installed at run time).
+FRAMEWORK_MODULES = {'pytorch': ('torch',), 'tensorflow': ('tensorflow',), 'sklearn': ('sklearn',)}
+# Use cases (docs/use-cases.md): the app under apps/ each runs, with FedAvg, on one of its frameworks (the default
+# first), and the modules it needs beyond its framework's.
+USE_CASES = {
+    'image-classification': {'app': 'image_classification', 'frameworks': ('pytorch', 'tensorflow'), 'modules': ()},
+    'anomaly-detection': {'app': 'anomaly_detection', 'frameworks': ('sklearn', 'pytorch'), 'modules': ()},
+    'llm-fine-tuning': {'app': 'llm_finetune', 'frameworks': ('pytorch',), 'modules': ('transformers', 'peft')},
+}
+
 # Run-config key -> (name in the parsed settings, type).
 SETTINGS = {
     'strategy': ('strategy', str),
