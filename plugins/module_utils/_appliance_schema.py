@@ -19,6 +19,7 @@ import ipaddress
 import math
 import re
 
+from ansible_collections.opennebula.flower.plugins.module_utils._flower_layouts import problem as release_problem
 from ansible_collections.opennebula.flower.plugins.module_utils._training import (
     FRAMEWORK_MODULES, STRATEGIES, USE_CASES as TRAINING_USE_CASES, problems)
 
@@ -32,7 +33,6 @@ FRAMEWORKS = tuple(FRAMEWORK_MODULES)
 USE_CASES = dict((name, spec['frameworks']) for name, spec in TRAINING_USE_CASES.items())
 
 _HOSTNAME = re.compile(r'^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$')
-_VERSION = re.compile(r'^[0-9]+\.[0-9]+\.[0-9]+$')
 _NODE_CONFIG_KEY = re.compile(r'^[a-z][a-z0-9_-]{0,63}$')
 _NODE_CONFIG_VALUE = re.compile(r'^(-?[0-9]+(\.[0-9]+)?|true|false|"[A-Za-z0-9 ._:/-]{0,128}")$')
 
@@ -106,7 +106,8 @@ def _pem_private_key(value):
 
 
 def _version(value):
-    return None if _VERSION.match(value) else 'it is not a release number like 1.42.0'
+    why = release_problem(value)
+    return 'it ' + why if why else None
 
 
 def _host_port(value):

@@ -133,7 +133,8 @@ attempts:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.opennebula.flower.plugins.module_utils._appliance_discovery import (
-    DiscoveryError, DiscoveryTimeout, enrolled, node_partition, same_minor, wait_for_superlink)
+    DiscoveryError, DiscoveryTimeout, enrolled, node_partition, wait_for_superlink)
+from ansible_collections.opennebula.flower.plugins.module_utils._flower_layouts import same_minor
 from ansible_collections.opennebula.flower.plugins.module_utils._http import APIError
 from ansible_collections.opennebula.flower.plugins.module_utils._one_common import (
     connect_onegate, fail_api, onegate_argument_spec)
