@@ -21,7 +21,7 @@ import re
 
 from ansible_collections.opennebula.flower.plugins.module_utils._flower_layouts import problem as release_problem
 from ansible_collections.opennebula.flower.plugins.module_utils._training import (
-    FRAMEWORK_MODULES, STRATEGIES, USE_CASES as TRAINING_USE_CASES, problems)
+    DP_MODES, FRAMEWORK_MODULES, STRATEGIES, USE_CASES as TRAINING_USE_CASES, problems)
 
 PREFIX = 'ONEAPP_'
 SUPERLINK = 'superlink'
@@ -258,6 +258,15 @@ SCHEMA = (
     Variable('FL_TRIM_BETA', (SUPERLINK,), 'number-float', None,
              'Training default: FedTrimmedAvg fraction cut from each end per coordinate (0 < beta < 0.5 with '
              'FedTrimmedAvg)', minimum=0, maximum=1, run_config='trim-beta'),
+    Variable('FL_DP_MODE', (SUPERLINK,), 'list', None,
+             "Training default: differential privacy, one of Flower's wrappers: fixed clipping on the server or the "
+             "clients, or adaptive clipping on the server (docs/training.md)", choices=DP_MODES, run_config='dp'),
+    Variable('FL_DP_NOISE_MULTIPLIER', (SUPERLINK,), 'number-float', None,
+             'Training default: the DP noise multiplier (Gaussian noise stddev relative to the clipping norm)',
+             minimum=0, run_config='dp-noise-multiplier'),
+    Variable('FL_DP_CLIPPING_NORM', (SUPERLINK,), 'number-float', None,
+             'Training default: the DP clipping norm (with adaptive clipping, the initial one; > 0)', minimum=0,
+             run_config='dp-clipping-norm'),
     Variable('FL_CHECKPOINT_INTERVAL', (SUPERLINK,), 'number', None,
              'Training default: checkpoint the global model every N rounds; 0 means only after the last round',
              minimum=0, maximum=10000, run_config='checkpoint-interval'),
@@ -422,6 +431,10 @@ def _framework_errors(role, values, installed_frameworks):
             errors.append('%sFL_USE_CASE=%s trains with FedAvg, but %sFL_STRATEGY=%s; allowed: FL_STRATEGY=FedAvg, '
                           'or an empty FL_USE_CASE for the digits app\'s strategies'
                           % (PREFIX, use_case, PREFIX, values['FL_STRATEGY']))
+        if values.get('FL_DP_MODE') not in (None, 'none'):
+            errors.append('%sFL_USE_CASE=%s trains without differential privacy, but %sFL_DP_MODE=%s; allowed: '
+                          'FL_DP_MODE=none, or an empty FL_USE_CASE for the digits app\'s DP wrappers'
+                          % (PREFIX, use_case, PREFIX, values['FL_DP_MODE']))
     return errors
 
 

@@ -45,14 +45,19 @@ def test_unset_training_variables_leave_the_apps_defaults():
 def test_every_training_variable_becomes_its_run_config_key():
     values, errors = superlink(FL_NUM_ROUNDS='7', FL_STRATEGY='FedProx', FL_MIN_NODES='4', FL_PROXIMAL_MU='0.5',
                                FL_SERVER_LR='0.02', FL_CLIENT_LR='0.3', FL_NUM_MALICIOUS='1', FL_TRIM_BETA='0.1',
+                               FL_DP_MODE='server-adaptive', FL_DP_NOISE_MULTIPLIER='0.2', FL_DP_CLIPPING_NORM='5',
                                FL_CHECKPOINT_INTERVAL='0', FL_CHECKPOINT_KEEP='2')
     assert errors == []
     assert training_defaults(values) == {
         'num-server-rounds': 7, 'strategy': 'FedProx', 'min-nodes': 4, 'proximal-mu': 0.5, 'server-lr': 0.02,
-        'client-lr': 0.3, 'num-malicious-nodes': 1, 'trim-beta': 0.1, 'checkpoint-interval': 0,
-        'checkpoint-keep': 2}
+        'client-lr': 0.3, 'num-malicious-nodes': 1, 'trim-beta': 0.1, 'dp': 'server-adaptive',
+        'dp-noise-multiplier': 0.2, 'dp-clipping-norm': 5.0, 'checkpoint-interval': 0, 'checkpoint-keep': 2}
     # The app accepts exactly what the appliance writes.
-    assert strategies.validate(app_run_config(**training_defaults(values)), available_nodes=4)['proximal_mu'] == 0.5
+    settings = strategies.validate(app_run_config(**training_defaults(values)), available_nodes=4)
+    assert settings['proximal_mu'] == 0.5
+    built = strategies.build(settings, 4)
+    assert type(built).__name__ == 'DifferentialPrivacyServerSideAdaptiveClipping' and built.clipping_norm == 5.0
+    assert type(built.strategy).__name__ == 'FedProx'
 
 
 def test_only_the_superlink_has_training_defaults():
@@ -93,6 +98,14 @@ def test_every_broken_rule_is_reported_at_once():
     assert len(errors) == 3, errors
     assert errors[2] == ('ONEAPP_FL_STRATEGY=Bulyan with ONEAPP_FL_NUM_MALICIOUS=1 (f) needs ONEAPP_FL_MIN_NODES >= '
                          '4f+3 = 7, but ONEAPP_FL_MIN_NODES=6; allowed: more nodes, a smaller f or another strategy')
+
+
+def test_a_use_case_refuses_the_digits_apps_dp_wrappers_at_boot():
+    _values, errors = schema.validate(schema.SUPERLINK, {'ONEAPP_FL_USE_CASE': 'anomaly-detection',
+                                                        'ONEAPP_FL_DP_MODE': 'client-fixed'}, ['1.42.0'], ['sklearn'])
+    assert errors == ["ONEAPP_FL_USE_CASE=anomaly-detection trains without differential privacy, but "
+                      "ONEAPP_FL_DP_MODE=client-fixed; allowed: FL_DP_MODE=none, or an empty FL_USE_CASE for the "
+                      "digits app's DP wrappers"]
 
 
 def test_krum_is_checked_at_boot_only_with_an_explicit_minimum():
