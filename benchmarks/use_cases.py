@@ -26,7 +26,7 @@ from tests.e2e import use_cases  # noqa: E402
 from tests.e2e.federation import REPO, LocalFederation  # noqa: E402
 
 COMBINATIONS = ["anomaly-detection/sklearn", "anomaly-detection/pytorch", "image-classification/pytorch",
-                "image-classification/tensorflow", "llm-finetuning/pytorch"]
+                "image-classification/tensorflow", "llm-fine-tuning/pytorch"]
 HEAVY = {"pytorch", "tensorflow"}
 ROUNDS_MAX = 20
 
@@ -69,7 +69,7 @@ def main():
             use_case, framework = combination.split("/")
             use_cases.prepare(fed, use_case, args.nodes)
             config = {"num-server-rounds": args.rounds}
-            if use_case == "llm-finetuning":
+            if use_case == "llm-fine-tuning":
                 config["model-dir"] = str(use_cases.tiny_model_dir(fed))
             run = use_cases.run_use_case(fed, use_case, framework, config, args.nodes, traces)
             line = use_cases.summary(run["metrics"], run["traffic"], args.nodes, run["data_bytes"])

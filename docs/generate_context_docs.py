@@ -6,6 +6,7 @@
 
 import os
 import sys
+import tomllib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -14,6 +15,8 @@ from ansible_collections.opennebula.flower.plugins.module_utils._appliance_schem
     NOT_CARRIED_OVER, PREFIX, SCHEMA)
 
 TARGET = os.path.join(ROOT, 'docs', 'appliance-context.md')
+# Training variables left empty keep the demo app's run config.
+APP_CONFIG = os.path.join(ROOT, 'apps', 'digits', 'pyproject.toml')
 
 HEAD = """# Appliance CONTEXT variables
 
@@ -34,15 +37,23 @@ def _cell(text):
     return str(text).replace('|', '\\|')
 
 
+def _default(var, app_config):
+    if var.default is None and var.run_config:
+        return "the app's: `%s`" % app_config[var.run_config]
+    if isinstance(var.default, bool):
+        return '`%s`' % ('YES' if var.default else 'NO')
+    return '`%s`' % var.default if var.default != '' else '(empty)'
+
+
 def render():
+    with open(APP_CONFIG, 'rb') as handle:
+        app_config = tomllib.load(handle)['tool']['flwr']['app']['config']
     rows = []
     for var in SCHEMA:
-        default = var.default
-        if isinstance(default, bool):
-            default = 'YES' if default else 'NO'
+        description = var.description + (' (run config `%s`)' % var.run_config if var.run_config else '')
         rows.append('| `%s` | %s | %s | %s | %s | %s |' % (
-            var.context_name, ', '.join(var.roles), var.kind, '`%s`' % default if default != '' else '(empty)',
-            _cell(var.allowed_text()), _cell(var.description) + (' (secret: never logged)' if var.secret else '')))
+            var.context_name, ', '.join(var.roles), var.kind, _default(var, app_config), _cell(var.allowed_text()),
+            _cell(description) + (' (secret: never logged)' if var.secret else '')))
     skipped = ['| %s | %s |' % (', '.join('`%s%s`' % (PREFIX, n.strip()) for n in names.split(',')), _cell(why))
                for names, why in NOT_CARRIED_OVER]
     return HEAD + '\n'.join(rows) + '\n' + TAIL + NOT_CARRIED_HEAD + '\n'.join(skipped) + '\n'
@@ -59,12 +70,15 @@ Cross-field rules, also checked at boot:
 - `ONEAPP_FLOWER_VERSION` must be a release installed in the image: nothing is downloaded at boot.
 - SuperNode, at discovery: the SuperLink's published `FL_VERSION` must have the same major.minor, and its
   `FL_TLS` must equal `ONEAPP_FL_TLS_ENABLED`.
-- SuperLink training defaults (the rules of the Flower App, `apps/digits/digits/strategies.py`): with
-  `ONEAPP_FL_STRATEGY` Krum or MultiKrum, `ONEAPP_FL_MIN_NODES >= 2f+3`, with Bulyan `>= 4f+3`, where f is
-  `ONEAPP_FL_NUM_MALICIOUS` (checked at boot when `ONEAPP_FL_MIN_NODES` is set; otherwise by `train.yml` against
-  the SuperNodes it finds); FedProx needs `ONEAPP_FL_PROXIMAL_MU > 0`, QFedAvg `ONEAPP_FL_CLIENT_LR > 0`.
+- SuperLink training defaults: the Flower App's own rules (`plugins/module_utils/_training.py`, which the app's
+  ServerApp and `train.yml` apply too), on the variables that are set: with `ONEAPP_FL_STRATEGY` Krum or
+  MultiKrum, `ONEAPP_FL_MIN_NODES >= 2f+3`, with Bulyan `>= 4f+3`, where f is `ONEAPP_FL_NUM_MALICIOUS` (checked
+  at boot when `ONEAPP_FL_MIN_NODES` is set; otherwise by `train.yml` against the SuperNodes it finds); FedProx
+  needs `ONEAPP_FL_PROXIMAL_MU > 0`, QFedAvg `ONEAPP_FL_CLIENT_LR > 0`, FedTrimmedAvg `0 < ONEAPP_FL_TRIM_BETA <
+  0.5`.
 
-The training variables are defaults: the SuperLink writes them to `/etc/opennebula-flower/training.json` and
+The training variables are defaults: an empty one keeps the app's default (its `pyproject.toml` run config); the
+SuperLink writes those set to `/etc/opennebula-flower/training.json` and
 `playbooks/train.yml` run on it (`opennebula-flower-run train`) uses them unless its own variables are given
 (`-e flower_train_strategy=...`, `flower_train_strategy_options`, `flower_train_run_config`).
 """

@@ -17,7 +17,7 @@ __metaclass__ = type
 import os
 
 from ansible_collections.opennebula.flower.plugins.module_utils._appliance_schema import (
-    SUPERLINK, TRAINING_KEYS, parse_node_config, parse_subject_alt_names, selected_framework, validate)
+    SUPERLINK, parse_node_config, parse_subject_alt_names, selected_framework, training_config, validate)
 from ansible_collections.opennebula.flower.plugins.module_utils._onegate import parse_one_env
 
 ONE_ENV_HEAD = ('TOKENTXT', 'VMID', 'ONEGATE_ENDPOINT')
@@ -96,13 +96,8 @@ def supernode_vars(values, installed_version):
 
 def training_defaults(values, framework=''):
     """The SuperLink's training variables as run-config keys, the defaults of playbooks/train.yml on it, with
-    ``use-case`` and its ``framework`` when ONEAPP_FL_USE_CASE names one.
-
-    min-nodes 0 is left out: train.yml then uses the number of SuperNodes it finds.
-    """
-    config = dict((key, values[name]) for name, key in TRAINING_KEYS)
-    if not config['min-nodes']:
-        del config['min-nodes']
+    ``use-case`` and its ``framework`` when ONEAPP_FL_USE_CASE names one."""
+    config = training_config(values)
     if values['FL_USE_CASE']:
         config.update({'use-case': values['FL_USE_CASE'], 'framework': framework})
     return config

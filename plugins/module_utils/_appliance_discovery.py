@@ -110,8 +110,6 @@ def wait_for_superlink(get_service, role_name, timeout, backoff, max_backoff, ac
         sleep(min(next_poll(state, doc, role_name, delay), remaining))
 
 
-def same_minor(version_a, version_b):
-    return version_a.split('.')[:2] == version_b.split('.')[:2]
 
 
 def node_partition(service_doc, vm_id, num_partitions=0):

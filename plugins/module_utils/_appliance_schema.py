@@ -19,22 +19,20 @@ import ipaddress
 import math
 import re
 
+from ansible_collections.opennebula.flower.plugins.module_utils._flower_layouts import problem as release_problem
+from ansible_collections.opennebula.flower.plugins.module_utils._training import (
+    DP_MODES, FRAMEWORK_MODULES, STRATEGIES, USE_CASES as TRAINING_USE_CASES, problems)
+
 PREFIX = 'ONEAPP_'
 SUPERLINK = 'superlink'
 SUPERNODE = 'supernode'
 BOTH = (SUPERLINK, SUPERNODE)
-# The strategies the Flower App supports (apps/digits/digits/strategies.py; a unit test keeps them equal).
-STRATEGIES = ('FedAvg', 'FedProx', 'FedAdam', 'FedYogi', 'FedAdagrad', 'FedAvgM', 'FedMedian', 'Krum', 'MultiKrum',
-              'Bulyan', 'FedTrimmedAvg', 'QFedAvg')
-# The frameworks an image can bake in (the appliance role's appliance_frameworks and files/).
-FRAMEWORKS = ('pytorch', 'tensorflow', 'sklearn')
-# The use cases of playbooks/train.yml (flower_train_use_cases; a unit test keeps them equal) and their frameworks,
-# the default first.
-USE_CASES = {'image-classification': ('pytorch', 'tensorflow'), 'anomaly-detection': ('sklearn', 'pytorch'),
-             'llm-finetuning': ('pytorch',)}
+# The frameworks an image can bake in (the appliance role's files/requirements-framework-*.txt).
+FRAMEWORKS = tuple(FRAMEWORK_MODULES)
+# The use cases of playbooks/train.yml and their frameworks, the default first.
+USE_CASES = dict((name, spec['frameworks']) for name, spec in TRAINING_USE_CASES.items())
 
 _HOSTNAME = re.compile(r'^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$')
-_VERSION = re.compile(r'^[0-9]+\.[0-9]+\.[0-9]+$')
 _NODE_CONFIG_KEY = re.compile(r'^[a-z][a-z0-9_-]{0,63}$')
 _NODE_CONFIG_VALUE = re.compile(r'^(-?[0-9]+(\.[0-9]+)?|true|false|"[A-Za-z0-9 ._:/-]{0,128}")$')
 
@@ -43,7 +41,7 @@ class Variable(object):
     """One CONTEXT variable. ``check(value, allowed)`` returns an error text or None for a parsed value."""
 
     def __init__(self, name, roles, kind, default, description, choices=None, minimum=None, maximum=None,
-                 check=None, allowed=None, secret=False, mandatory=False):
+                 check=None, allowed=None, secret=False, mandatory=False, run_config=None, unset=None):
         self.name = name
         self.roles = roles
         self.kind = kind                # boolean | text | text64 | list | number | number-float
@@ -56,6 +54,8 @@ class Variable(object):
         self.allowed = allowed          # what the error message says is allowed, for free-form checks
         self.secret = secret
         self.mandatory = mandatory
+        self.run_config = run_config    # the run-config key a training variable sets (None: not a training one)
+        self.unset = unset              # the choice that means "none", parsed as '' (the prior appliances' 'none')
 
     @property
     def context_name(self):
@@ -106,7 +106,8 @@ def _pem_private_key(value):
 
 
 def _version(value):
-    return None if _VERSION.match(value) else 'it is not a release number like 1.42.0'
+    why = release_problem(value)
+    return 'it ' + why if why else None
 
 
 def _host_port(value):
@@ -173,10 +174,6 @@ def parse_node_config(value):
     return result
 
 
-def _beta(value):
-    return None if 0 < value < 0.5 else 'out of range'
-
-
 def _node_config(value):
     try:
         parse_node_config(value)
@@ -232,47 +229,50 @@ SCHEMA = (
              'Retry pattern of the OneGate discovery', choices=('exponential', 'fixed')),
     Variable('FL_EDGE_MAX_BACKOFF', (SUPERNODE,), 'number', 60,
              'Longest wait between two OneGate discovery attempts, in seconds', minimum=1, maximum=3600),
-    # Training defaults: written to training.json on the SuperLink, the defaults of playbooks/train.yml there
-    # (its -e variables still win). Defaults are the demo app's (apps/digits/pyproject.toml).
-    Variable('FL_USE_CASE', (SUPERLINK,), 'list', '',
+    # Training defaults: the run-config keys they name, written to training.json on the SuperLink, the defaults of
+    # playbooks/train.yml there (its -e variables still win). Empty means the app's own default (its pyproject.toml);
+    # the rules between them are the app's (_training), checked here at boot as far as the variables set go.
+    Variable('FL_USE_CASE', (SUPERLINK,), 'list', 'none',
              'Training default: the use case whose Flower App train.yml runs, with FedAvg (docs/use-cases.md); '
-             'empty means the digits demo app and its strategies', choices=tuple(USE_CASES)),
-    Variable('FL_NUM_ROUNDS', (SUPERLINK,), 'number', 3,
-             'Training default: federated rounds per run (run config num-server-rounds)', minimum=1, maximum=10000),
-    Variable('FL_STRATEGY', (SUPERLINK,), 'list', 'FedAvg',
-             'Training default: the aggregation strategy (run config strategy)', choices=STRATEGIES),
+             'none (or empty) means the digits demo app and its strategies', choices=('none',) + tuple(USE_CASES),
+             unset='none'),
+    Variable('FL_NUM_ROUNDS', (SUPERLINK,), 'number', None,
+             'Training default: federated rounds per run', minimum=1, maximum=10000, run_config='num-server-rounds'),
+    Variable('FL_STRATEGY', (SUPERLINK,), 'list', None,
+             'Training default: the aggregation strategy', choices=STRATEGIES, run_config='strategy'),
     Variable('FL_MIN_NODES', (SUPERLINK,), 'number', 0,
              'Training default: SuperNodes sampled at least per round for training and evaluation and waited for '
-             'before the first round (run config min-nodes); 0 means every SuperNode the SuperLink enrolled (or '
-             'sees online when FL_AUTH_ENABLED=NO)', minimum=0, maximum=10000),
-    Variable('FL_PROXIMAL_MU', (SUPERLINK,), 'number-float', 0.01,
-             'Training default: FedProx weight mu of the proximal term (run config proximal-mu; > 0 with FedProx)',
-             minimum=0),
-    Variable('FL_SERVER_LR', (SUPERLINK,), 'number-float', 0.0,
-             "Training default: server learning rate of FedAdam, FedYogi, FedAdagrad (eta) and FedAvgM (run config "
-             "server-lr); 0 means Flower's default", minimum=0),
-    Variable('FL_CLIENT_LR', (SUPERLINK,), 'number-float', 0.1,
-             "Training default: QFedAvg's client learning rate (run config client-lr; > 0 with QFedAvg)", minimum=0),
-    Variable('FL_NUM_MALICIOUS', (SUPERLINK,), 'number', 0,
-             'Training default: Byzantine SuperNodes that Krum, MultiKrum and Bulyan tolerate, f (run config '
-             'num-malicious-nodes)', minimum=0, maximum=1000),
-    Variable('FL_TRIM_BETA', (SUPERLINK,), 'number-float', 0.2,
-             'Training default: FedTrimmedAvg fraction cut from each end per coordinate (run config trim-beta)',
-             check=_beta, allowed='a number strictly between 0 and 0.5'),
-    Variable('FL_CHECKPOINT_INTERVAL', (SUPERLINK,), 'number', 1,
-             'Training default: checkpoint the global model every N rounds; 0 means only after the last round '
-             '(run config checkpoint-interval)', minimum=0, maximum=10000),
-    Variable('FL_CHECKPOINT_KEEP', (SUPERLINK,), 'number', 3,
-             'Training default: checkpoints kept per run, the newest (run config checkpoint-keep)',
-             minimum=1, maximum=1000),
-)
-
-# Run-config key of each training variable (what train.yml passes to the Flower App).
-TRAINING_KEYS = (
-    ('FL_NUM_ROUNDS', 'num-server-rounds'), ('FL_STRATEGY', 'strategy'), ('FL_MIN_NODES', 'min-nodes'),
-    ('FL_PROXIMAL_MU', 'proximal-mu'), ('FL_SERVER_LR', 'server-lr'), ('FL_CLIENT_LR', 'client-lr'),
-    ('FL_NUM_MALICIOUS', 'num-malicious-nodes'), ('FL_TRIM_BETA', 'trim-beta'),
-    ('FL_CHECKPOINT_INTERVAL', 'checkpoint-interval'), ('FL_CHECKPOINT_KEEP', 'checkpoint-keep'),
+             'before the first round; 0 means every SuperNode the SuperLink enrolled (or sees online when '
+             'FL_AUTH_ENABLED=NO)', minimum=0, maximum=10000, run_config='min-nodes'),
+    Variable('FL_PROXIMAL_MU', (SUPERLINK,), 'number-float', None,
+             'Training default: FedProx weight mu of the proximal term (> 0 with FedProx)', minimum=0,
+             run_config='proximal-mu'),
+    Variable('FL_SERVER_LR', (SUPERLINK,), 'number-float', None,
+             "Training default: server learning rate of FedAdam, FedYogi, FedAdagrad (eta) and FedAvgM; 0 means "
+             "Flower's default", minimum=0, run_config='server-lr'),
+    Variable('FL_CLIENT_LR', (SUPERLINK,), 'number-float', None,
+             "Training default: QFedAvg's client learning rate (> 0 with QFedAvg)", minimum=0, run_config='client-lr'),
+    Variable('FL_NUM_MALICIOUS', (SUPERLINK,), 'number', None,
+             'Training default: Byzantine SuperNodes that Krum, MultiKrum and Bulyan tolerate, f', minimum=0,
+             maximum=1000, run_config='num-malicious-nodes'),
+    Variable('FL_TRIM_BETA', (SUPERLINK,), 'number-float', None,
+             'Training default: FedTrimmedAvg fraction cut from each end per coordinate (0 < beta < 0.5 with '
+             'FedTrimmedAvg)', minimum=0, maximum=1, run_config='trim-beta'),
+    Variable('FL_DP_MODE', (SUPERLINK,), 'list', None,
+             "Training default: differential privacy, one of Flower's wrappers: fixed clipping on the server or the "
+             "clients, or adaptive clipping on the server (docs/training.md)", choices=DP_MODES, run_config='dp'),
+    Variable('FL_DP_NOISE_MULTIPLIER', (SUPERLINK,), 'number-float', None,
+             'Training default: the DP noise multiplier (Gaussian noise stddev relative to the clipping norm)',
+             minimum=0, run_config='dp-noise-multiplier'),
+    Variable('FL_DP_CLIPPING_NORM', (SUPERLINK,), 'number-float', None,
+             'Training default: the DP clipping norm (with adaptive clipping, the initial one; > 0)', minimum=0,
+             run_config='dp-clipping-norm'),
+    Variable('FL_CHECKPOINT_INTERVAL', (SUPERLINK,), 'number', None,
+             'Training default: checkpoint the global model every N rounds; 0 means only after the last round',
+             minimum=0, maximum=10000, run_config='checkpoint-interval'),
+    Variable('FL_CHECKPOINT_KEEP', (SUPERLINK,), 'number', None,
+             'Training default: checkpoints kept per run, the newest', minimum=1, maximum=1000,
+             run_config='checkpoint-keep'),
 )
 
 # Prior-system variables (ONEAPP_ prefix) that are not in the schema, because here they would do nothing.
@@ -329,7 +329,7 @@ def _parse(var, raw):
     """(value, error) for the text of one CONTEXT variable; empty text means the default."""
     text = raw.strip() if isinstance(raw, str) else raw
     if text in (None, ''):
-        return var.default, None
+        return ('' if var.unset is not None and var.default == var.unset else var.default), None
     if var.kind == 'boolean':
         if text.upper() in ('YES', 'NO'):
             return text.upper() == 'YES', None
@@ -344,7 +344,9 @@ def _parse(var, raw):
             return None, 'allowed: ' + var.allowed_text()
         return value, None
     if var.kind == 'list':
-        return (text, None) if text in var.choices else (None, 'allowed: ' + var.allowed_text())
+        if text not in var.choices:
+            return None, 'allowed: ' + var.allowed_text()
+        return ('' if text == var.unset else text), None
     if var.kind == 'text64':
         decoded = _decode_base64(text)
         if decoded is None:
@@ -429,31 +431,31 @@ def _framework_errors(role, values, installed_frameworks):
             errors.append('%sFL_USE_CASE=%s trains with FedAvg, but %sFL_STRATEGY=%s; allowed: FL_STRATEGY=FedAvg, '
                           'or an empty FL_USE_CASE for the digits app\'s strategies'
                           % (PREFIX, use_case, PREFIX, values['FL_STRATEGY']))
+        if values.get('FL_DP_MODE') not in (None, 'none'):
+            errors.append('%sFL_USE_CASE=%s trains without differential privacy, but %sFL_DP_MODE=%s; allowed: '
+                          'FL_DP_MODE=none, or an empty FL_USE_CASE for the digits app\'s DP wrappers'
+                          % (PREFIX, use_case, PREFIX, values['FL_DP_MODE']))
     return errors
+
+
+def training_variables():
+    """The variables that set a run-config key of the Flower App."""
+    return [v for v in SCHEMA if v.run_config]
+
+
+def training_config(values):
+    """The run-config keys the operator set (the app's defaults fill the rest); min-nodes 0 (every enrolled
+    SuperNode) is known only when training starts, so it is left out."""
+    config = dict((v.run_config, values[v.name]) for v in training_variables() if values.get(v.name) is not None)
+    if not config.get('min-nodes'):
+        config.pop('min-nodes', None)
+    return config
 
 
 def _training_errors(values):
-    """The strategy rules of apps/digits/digits/strategies.py, on the training variables that parsed.
-
-    min-nodes 0 (every enrolled SuperNode) is known only when training starts, so the Byzantine bounds are checked
-    here only for an explicit ONEAPP_FL_MIN_NODES; train.yml checks them again with the real count.
-    """
-    errors = []
-    strategy, nodes, malicious = (values.get(n) for n in ('FL_STRATEGY', 'FL_MIN_NODES', 'FL_NUM_MALICIOUS'))
-    bounds = {'Krum': (2, '2f+3'), 'MultiKrum': (2, '2f+3'), 'Bulyan': (4, '4f+3')}
-    if strategy in bounds and nodes and malicious is not None:
-        factor, formula = bounds[strategy]
-        if nodes < factor * malicious + 3:
-            errors.append(
-                '%sFL_STRATEGY=%s with %sFL_NUM_MALICIOUS=%d (f) needs %sFL_MIN_NODES >= %s = %d, but '
-                '%sFL_MIN_NODES=%d; allowed: more nodes, a smaller f or another strategy'
-                % (PREFIX, strategy, PREFIX, malicious, PREFIX, formula, factor * malicious + 3, PREFIX, nodes))
-    for name, needs, key in (('FedProx', 'FL_PROXIMAL_MU', 'it would make FedProx FedAvg'),
-                             ('QFedAvg', 'FL_CLIENT_LR', 'QFedAvg steps with it')):
-        if strategy == name and values.get(needs) is not None and values[needs] <= 0:
-            errors.append('%sFL_STRATEGY=%s needs %s%s > 0 (%s), but %s%s=%s; allowed: a number > 0'
-                          % (PREFIX, name, PREFIX, needs, key, PREFIX, needs, values[needs]))
-    return errors
+    """The app's training rules (_training) on the variables that parsed, each named by its CONTEXT variable."""
+    names = dict((v.run_config, v.context_name) for v in training_variables())
+    return problems(training_config(values), label=lambda key: names.get(key, key))
 
 
 def validate(role, context, installed_versions=(), installed_frameworks=()):

@@ -131,7 +131,8 @@ attempts:
 '''
 
 from ansible_collections.opennebula.flower.plugins.module_utils._appliance_discovery import (
-    DiscoveryError, DiscoveryTimeout, enrolled, node_partition, same_minor, wait_for_superlink)
+    DiscoveryError, DiscoveryTimeout, enrolled, node_partition, wait_for_superlink)
+from ansible_collections.opennebula.flower.plugins.module_utils._flower_layouts import same_minor
 from ansible_collections.opennebula.flower.plugins.module_utils._one_module import OpenNebulaModule
 from ansible_collections.opennebula.flower.plugins.module_utils._onegate_connection import ONEGATE
 

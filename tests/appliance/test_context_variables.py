@@ -51,6 +51,10 @@ SERVICE_CONTEXT = {
     "ONEAPP_FL_TRIM_BETA": "0.3",
     "ONEAPP_FL_CHECKPOINT_INTERVAL": "0",
     "ONEAPP_FL_CHECKPOINT_KEEP": "2",
+    # Adaptive clipping without noise: the ServerApp wraps FedProx, and the accuracy stays the undisturbed one.
+    "ONEAPP_FL_DP_MODE": "server-adaptive",
+    "ONEAPP_FL_DP_NOISE_MULTIPLIER": "0",
+    "ONEAPP_FL_DP_CLIPPING_NORM": "20",
 }
 
 
@@ -124,7 +128,7 @@ def standalone(cloud, registered):
             cloud, "superlink_extra_san", ONEAPP_FL_CERT_EXTRA_SAN="IP:198.18.9.7, DNS:" + EXTRA_NAME),
         "broken": instantiate(
             cloud, "superlink_broken", ONEAPP_FL_STRATEGY="Bulyan", ONEAPP_FL_MIN_NODES="6",
-            ONEAPP_FL_NUM_MALICIOUS="1", ONEAPP_FL_TRIM_BETA="0.6"),
+            ONEAPP_FL_NUM_MALICIOUS="1", ONEAPP_FL_TRIM_BETA="1.6"),
         "use_case": instantiate(cloud, "superlink_use_case", ONEAPP_FL_USE_CASE="anomaly-detection"),
         # The appliance images bake scikit-learn only (the appliance role's default appliance_frameworks).
         "unbaked": instantiate(cloud, "supernode_unbaked", template="flower-supernode", ONEAPP_FL_FRAMEWORK="pytorch",
@@ -238,9 +242,10 @@ def test_train_yml_uses_the_superlinks_training_variables(cloud, service):
     assert json.loads(superlink.read_file("/etc/opennebula-flower/training.json")) == {
         "num-server-rounds": 2, "strategy": "FedProx", "min-nodes": 2, "proximal-mu": 0.5, "server-lr": 0.05,
         "client-lr": 0.2, "num-malicious-nodes": 1, "trim-beta": 0.3, "checkpoint-interval": 0,
-        "checkpoint-keep": 2}
+        "checkpoint-keep": 2, "dp": "server-adaptive", "dp-noise-multiplier": 0.0, "dp-clipping-norm": 20.0}
     metrics, model = train(superlink)
     assert metrics["strategy"] == "FedProx" and metrics["num_rounds"] == 2 and len(metrics["rounds"]) == 2
+    assert metrics["dp"] == "server-adaptive"
     # every ClientApp trained with the proximal term the context set
     assert all(row["proximal_mu"] == pytest.approx(0.5) for row in metrics["rounds"]), metrics["rounds"]
     assert metrics["rounds"][-1]["eval_accuracy"] >= 0.85
@@ -260,7 +265,7 @@ def test_explicit_train_variables_win_over_the_appliance_defaults(cloud, service
     result = superlink.exec("/usr/local/sbin/opennebula-flower-run", "train", "-e", "flower_train_force=true",
                             "-e", "flower_train_strategy=Krum", check=False, timeout=600)
     assert result.rc != 0
-    assert ("flower_train_strategy=Krum with num-malicious-nodes=1 (f) needs min-nodes >= 2f+3 = 5; min-nodes=2"
+    assert ("flower_train_strategy=Krum with num-malicious-nodes=1 (f) needs min-nodes >= 2f+3 = 5, but min-nodes=2"
             in " ".join(result.stdout.split())), result.stdout[-3000:]
 
 
@@ -309,7 +314,7 @@ def test_broken_training_rules_are_all_reported_in_fl_error_and_nothing_starts(c
     attrs = cloud.wait(lambda: cloud.user_template(vm_id) if "FL_ERROR" in cloud.user_template(vm_id) else None,
                        300, "FL_ERROR on VM %s" % vm_id)
     assert attrs["FL_READY"] == "NO" and "READY" not in attrs
-    assert "ONEAPP_FL_TRIM_BETA='0.6' is invalid: allowed: a number strictly between 0 and 0.5" in attrs["FL_ERROR"]
+    assert "ONEAPP_FL_TRIM_BETA='1.6' is invalid: allowed: a number from 0 to 1" in attrs["FL_ERROR"]
     assert ("ONEAPP_FL_STRATEGY=Bulyan with ONEAPP_FL_NUM_MALICIOUS=1 (f) needs ONEAPP_FL_MIN_NODES >= 4f+3 = 7, "
             "but ONEAPP_FL_MIN_NODES=6") in attrs["FL_ERROR"]
     ctr = cloud.booted[vm_id]

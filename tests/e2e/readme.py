@@ -15,14 +15,13 @@ import time
 from pathlib import Path
 
 from tests.e2e import use_cases
+from ansible_collections.opennebula.flower.plugins.module_utils._training import FRAMEWORK_MODULES
 from tests.e2e.federation import BIN, REPO, LocalFederation
 
 PORT_BASE = 20300
 DEFAULT_VERSION = "1.42.0"  # what `make demo` deploys without -e flower_version
 DEFAULTS = {"flower_version": DEFAULT_VERSION}
 COMMAND = re.compile(r"^make (demo|train)\b")
-# Python modules of a framework (playbooks/train.yml flower_train_framework_modules).
-FRAMEWORK_MODULES = {"tensorflow": ["tensorflow"], "pytorch": ["torch"], "sklearn": ["sklearn"]}
 
 
 def readme_lines():
@@ -62,7 +61,7 @@ def framework(command):
 def missing_modules(fed, name):
     """The Python modules of framework `name` that the federation's virtualenv lacks."""
     code = "import importlib.util, sys; print(' '.join(m for m in sys.argv[1:] if importlib.util.find_spec(m) is None))"
-    out = subprocess.run([str(fed.venv / "bin/python"), "-c", code] + FRAMEWORK_MODULES.get(name, []),
+    out = subprocess.run([str(fed.venv / "bin/python"), "-c", code] + list(FRAMEWORK_MODULES.get(name, ())),
                          capture_output=True, text=True, check=True).stdout
     return out.split()
 

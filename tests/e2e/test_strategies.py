@@ -128,14 +128,16 @@ def test_unknown_strategy_fails_the_run_instead_of_falling_back(federation):
 
 @pytest.mark.parametrize("extra, message", [
     (["-e", "flower_train_strategy=FedAvgX"],
-     "flower_train_strategy (run-config strategy)=FedAvgX is not a supported strategy; allowed: FedAvg, FedProx"),
+     "flower_train_strategy='FedAvgX' is not a supported strategy; allowed: FedAvg, FedProx"),
     (["-e", "flower_train_strategy=Krum", "-e", '{"flower_train_strategy_options": {"num-malicious-nodes": 1}}'],
      "needs min-nodes >= 2f+3 = 5"),
     (["-e", "flower_train_strategy=FedTrimmedAvg", "-e", '{"flower_train_strategy_options": {"trim-beta": 0.5}}'],
-     "trim-beta=0.5 must be in (0, 0.5)"),
+     "flower_train_strategy_options[trim-beta]=0.5 must be in (0, 0.5)"),
     (["-e", '{"flower_train_run_config": {"min-nodes": 4}}'],
-     "min-nodes=4 (flower_train_run_config) is more than the 3 SuperNodes in the inventory; allowed: 1..3"),
-], ids=["unknown", "krum-bound", "trim-beta", "min-nodes"])
+     "flower_train_run_config[min-nodes]=4 is more than the 3 SuperNodes available; allowed: 1..3"),
+    (["-e", '{"flower_train_run_config": {"learning-rate": 0.1}}'],
+     "flower_train_run_config[learning-rate]=0.1 is not a run-config key of this app; allowed: checkpoint-dir, "),
+], ids=["unknown", "krum-bound", "trim-beta", "min-nodes", "undeclared-key"])
 def test_train_playbook_refuses_bad_input_before_submitting(federation, extra, message, tmp_path):
     before = len(federation.flwr("ls")["runs"])
     # preflight adds the SuperNodes to the inventory; train.yml then checks before it needs the SuperLink.

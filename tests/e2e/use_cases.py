@@ -143,14 +143,14 @@ def dumps(obj):
 USE_CASES = {
     "image-classification": {"app": "image_classification", "data": "images.npz"},
     "anomaly-detection": {"app": "anomaly_detection", "data": "tabular.csv"},
-    "llm-finetuning": {"app": "llm_finetune", "data": "corpus.txt"},
+    "llm-fine-tuning": {"app": "llm_finetune", "data": "corpus.txt"},
 }
 MAKE_DATA = {
     "image-classification": ("from image_classification import data; "
                              "data.write_demo_shard(sys.argv[2], int(sys.argv[3]) - 1, int(sys.argv[4]))"),
     "anomaly-detection": ("from anomaly_detection import data; "
                           "data.write_synthetic(sys.argv[2] + '/tabular.csv', 4000, seed=int(sys.argv[3]))"),
-    "llm-finetuning": ("from llm_finetune import tiny_model; "
+    "llm-fine-tuning": ("from llm_finetune import tiny_model; "
                        "tiny_model.write_corpus(sys.argv[2] + '/corpus.txt', 600, seed=int(sys.argv[3]))"),
 }
 MAKE_MODEL = "from llm_finetune import tiny_model; tiny_model.create(sys.argv[2])"

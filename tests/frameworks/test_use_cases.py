@@ -24,11 +24,11 @@ RUNS = {
     ("image-classification", "pytorch"): {"num-server-rounds": 3},
     ("image-classification", "tensorflow"): {"num-server-rounds": 3},
     ("anomaly-detection", "pytorch"): {"num-server-rounds": 3},
-    ("llm-finetuning", "pytorch"): {"num-server-rounds": 3},
+    ("llm-fine-tuning", "pytorch"): {"num-server-rounds": 3},
 }
 # After the last round, at least (image accuracy, anomaly F1) or at most (LLM eval loss, from ~3.8 untrained).
 TARGETS = {"image-classification": ("eval_accuracy", 0.85), "anomaly-detection": ("f1", 0.8),
-           "llm-finetuning": ("eval_loss", 3.4)}
+           "llm-fine-tuning": ("eval_loss", 3.4)}
 MEASURED = {}
 
 
@@ -52,7 +52,7 @@ def federation():
 @pytest.mark.parametrize("use_case, framework", sorted(RUNS), ids=["-".join(k) for k in sorted(RUNS)])
 def test_use_case(federation, use_case, framework):
     config = dict(RUNS[use_case, framework])
-    if use_case == "llm-finetuning":
+    if use_case == "llm-fine-tuning":
         config["model-dir"] = str(federation.model_dir)
     run = use_cases.run_use_case(federation, use_case, framework, config, NODES, federation.traces)
     metrics = run["metrics"]
@@ -67,7 +67,7 @@ def test_use_case(federation, use_case, framework):
     per_round = report["bytes_per_round_per_node"]
     assert per_round >= use_cases.COPIES_PER_ROUND * metrics["model_bytes"], report
     assert per_round <= use_cases.traffic_bound(metrics["model_bytes"]), report
-    if use_case == "llm-finetuning":
+    if use_case == "llm-fine-tuning":
         # Only the adapters travel: a round moves less than a tenth of the frozen base model.
         assert per_round < metrics["base_model_bytes"] / 10, report
 
@@ -79,8 +79,8 @@ def test_the_final_adapters_are_only_lora_weights(federation):
     """The LLM run's saved global model holds the adapter tensors only (LoRA A and B per targeted module)."""
     run_dirs = sorted(Path(federation.superlink_home / "runs").glob("*/metrics.json"))
     llm = [json.loads(p.read_text()) for p in run_dirs]
-    llm = [m for m in llm if m.get("use_case") == "llm-finetuning"]
-    assert llm, "the llm-finetuning run did not run before this test"
+    llm = [m for m in llm if m.get("use_case") == "llm-fine-tuning"]
+    assert llm, "the llm-fine-tuning run did not run before this test"
     with np.load(llm[-1]["model"]) as arrays:
         total = sum(arrays[name].nbytes for name in arrays.files)
     assert total == llm[-1]["model_bytes"] < llm[-1]["base_model_bytes"] / 20

@@ -101,11 +101,7 @@ def main(grid: Grid, context: Context) -> None:  # pylint: disable=too-many-loca
     grid = rounds.RecordingGrid(grid, cfg["min_nodes"], cfg["min_nodes"])
     num_sampled = max(int(available * cfg["fraction_train"]), cfg["min_nodes"])
     strategy = strategies.build(cfg, num_sampled)
-    interval = int(run_config.get("checkpoint-interval", 1))
-    keep = int(run_config.get("checkpoint-keep", 3))
-    if interval < 0 or keep < 1:
-        raise strategies.ConfigError("checkpoint-interval=%d must be >= 0 (0 = only after the last round) and "
-                                     "checkpoint-keep=%d >= 1" % (interval, keep))
+    interval, keep = cfg["checkpoint_interval"], cfg["checkpoint_keep"]
     ckpt_dir = checkpoint_dir(context)
     provenance = _provenance(grid, context, cfg)
 

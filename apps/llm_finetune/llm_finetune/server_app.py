@@ -28,7 +28,7 @@ def main(grid: Grid, context: Context) -> None:
     except rounds.RoundFailed as err:
         rounds.write_failure(context, "llm_finetune", grid, err)
         raise
-    report.write(context, result, use_case="llm-finetuning", initial=initial,
+    report.write(context, result, use_case="llm-fine-tuning", initial=initial,
                  target=("eval_loss", float(cfg["target-eval-loss"]), "min"),
                  extra={"replies": grid.steps, "base_model_bytes": lora.base_bytes(model),
                         "device": str(lora.DEVICE)})

@@ -13,17 +13,13 @@ import inprocess  # noqa: E402  pylint: disable=wrong-import-position
 from digits import strategies, task  # noqa: E402  pylint: disable=wrong-import-position
 
 
-def test_defaults_are_the_apps_run_config():
-    defaults = inprocess.app_defaults()
-    for key, value in strategies.DEFAULTS.items():
-        assert defaults[key] == value, key
-    assert strategies.validate(defaults, available_nodes=2)["strategy"] == "FedAvg"
+def run_config(**overrides):
+    """The run config Flower hands the ServerApp: the app's pyproject.toml defaults under the run's overrides."""
+    return {**inprocess.app_defaults(), **overrides}
 
 
-def test_train_playbook_offers_the_same_strategies_and_dp_modes():
-    play = yaml.safe_load((inprocess.REPO / "playbooks/train.yml").read_text())[0]
-    assert tuple(play["vars"]["flower_train_strategies"]) == strategies.STRATEGIES
-    assert tuple(play["vars"]["flower_train_dp_modes"]) == strategies.DP_MODES
+def test_the_apps_own_defaults_are_a_valid_run():
+    assert strategies.validate(run_config(), available_nodes=2)["strategy"] == "FedAvg"
 
 
 @pytest.mark.parametrize("config, nodes, message", [
@@ -32,20 +28,22 @@ def test_train_playbook_offers_the_same_strategies_and_dp_modes():
      "FedAvgM, FedMedian, Krum, MultiKrum, Bulyan, FedTrimmedAvg, QFedAvg"),
     ({"strategy": "fedavg"}, 3, "strategy='fedavg' is not a supported strategy"),
     ({"strategy": "Krum", "min-nodes": 4, "num-malicious-nodes": 1}, 4,
-     "Krum with num-malicious-nodes=1 needs min-nodes >= 2f+3 = 5 (min-nodes=4)"),
+     "strategy=Krum with num-malicious-nodes=1 (f) needs min-nodes >= 2f+3 = 5, but min-nodes=4"),
     ({"strategy": "MultiKrum", "min-nodes": 5, "num-malicious-nodes": 1, "multikrum-select": 5}, 5,
      "multikrum-select=5 must be in 1..min-nodes-num-malicious-nodes = 1..4"),
     ({"strategy": "Bulyan", "min-nodes": 6, "num-malicious-nodes": 1}, 6,
-     "Bulyan with num-malicious-nodes=1 needs min-nodes >= 4f+3 = 7 (min-nodes=6)"),
+     "strategy=Bulyan with num-malicious-nodes=1 (f) needs min-nodes >= 4f+3 = 7, but min-nodes=6"),
     ({"strategy": "FedTrimmedAvg", "trim-beta": 0.5}, 3, "trim-beta=0.5 must be in (0, 0.5)"),
     ({"strategy": "FedTrimmedAvg", "trim-beta": 0.0}, 3, "trim-beta=0.0 must be in (0, 0.5)"),
-    ({"strategy": "FedProx", "proximal-mu": 0.0}, 3, "proximal-mu=0.0 must be > 0 for FedProx"),
+    ({"strategy": "FedProx", "proximal-mu": 0.0}, 3, "strategy=FedProx needs proximal-mu > 0 (0 would make it FedAvg), but proximal-mu=0.0"),
     ({"min-nodes": 4}, 3, "min-nodes=4 is more than the 3 SuperNodes available; allowed: 1..3"),
     ({"fraction-train": 0.0}, 3, "fraction-train=0.0 must be in (0, 1]"),
     ({"strategy": "FedAvgM", "server-momentum": 1.0}, 3, "server-momentum=1.0 must be in [0, 1)"),
-    ({"strategy": "QFedAvg", "client-lr": 0.0}, 3, "client-lr=0.0 must be > 0 for QFedAvg"),
-    ({"dp": "local"}, 3, "dp='local' is not a DP mode; allowed: none, server-fixed, client-fixed"),
+    ({"strategy": "QFedAvg", "client-lr": 0.0}, 3, "strategy=QFedAvg needs client-lr > 0 (QFedAvg steps with it), but client-lr=0.0"),
+    ({"dp": "local"}, 3, "dp='local' is not a DP mode; allowed: none, server-fixed, client-fixed, server-adaptive"),
     ({"dp": "server-fixed", "dp-clipping-norm": 0.0}, 3, "dp-clipping-norm=0.0 must be > 0"),
+    ({"dp": "server-adaptive", "dp-target-quantile": 1.0}, 3, "dp-target-quantile=1.0 must be in (0, 1)"),
+    ({"dp": "server-adaptive", "dp-clip-norm-lr": 0}, 3, "dp-clip-norm-lr=0.0 must be > 0"),
     ({"secagg": True}, 3, "SecAgg+ is not available with Flower's Message-API strategies"),
     ({"trim-beta": "abc"}, 3, "trim-beta='abc' is not a number"),
     ({"min-nodes": 2.5}, 3, "min-nodes=2.5 is not an integer"),
@@ -53,13 +51,14 @@ def test_train_playbook_offers_the_same_strategies_and_dp_modes():
 ])
 def test_rules_name_key_value_and_allowed(config, nodes, message):
     with pytest.raises(strategies.ConfigError) as err:
-        strategies.validate(config, available_nodes=nodes)
+        strategies.validate(run_config(**config), available_nodes=nodes)
     assert message in str(err.value)
 
 
 def test_every_broken_rule_is_reported_at_once():
     with pytest.raises(strategies.ConfigError) as err:
-        strategies.validate({"strategy": "Bulyan", "min-nodes": 5, "num-malicious-nodes": 1, "dp": "x"}, 4)
+        strategies.validate(run_config(**{"strategy": "Bulyan", "min-nodes": 5, "num-malicious-nodes": 1,
+                                                          "dp": "x"}), 4)
     assert "min-nodes=5 is more than the 4" in str(err.value)
     assert "4f+3 = 7" in str(err.value)
     assert "dp='x'" in str(err.value)
@@ -74,11 +73,11 @@ def test_every_broken_rule_is_reported_at_once():
     ({"strategy": "FedAvg", "min-nodes": "3", "fraction-train": "0.5"}, 3),  # strings from an operator
 ])
 def test_valid_boundaries_pass(config, nodes):
-    assert strategies.validate(config, available_nodes=nodes)["strategy"] == config["strategy"]
+    assert strategies.validate(run_config(**config), available_nodes=nodes)["strategy"] == config["strategy"]
 
 
 def test_validation_without_a_node_count_skips_only_that_rule():
-    assert strategies.validate({"min-nodes": 50})["min_nodes"] == 50
+    assert strategies.validate(run_config(**{"min-nodes": 50}))["min_nodes"] == 50
 
 
 @pytest.mark.parametrize("name, attrs", [
@@ -98,7 +97,7 @@ def test_validation_without_a_node_count_skips_only_that_rule():
 def test_factory_builds_flowers_message_api_strategy(name, attrs):
     from flwr.serverapp import strategy as flwr_strategies
 
-    cfg = strategies.validate({"strategy": name, "min-nodes": 3}, available_nodes=3)
+    cfg = strategies.validate(run_config(**{"strategy": name, "min-nodes": 3}), available_nodes=3)
     built = strategies.build(cfg, 3)
     assert type(built) is getattr(flwr_strategies, name)  # pylint: disable=unidiomatic-typecheck
     assert built.min_train_nodes == built.min_available_nodes == 3
@@ -109,15 +108,20 @@ def test_factory_builds_flowers_message_api_strategy(name, attrs):
 def test_factory_passes_options_and_wraps_dp():
     from flwr.serverapp import strategy as flwr_strategies
 
-    cfg = strategies.validate({"strategy": "FedAdam", "server-lr": 0.5, "server-tau": 0.01, "dp": "server-fixed",
-                               "dp-clipping-norm": 2.0, "dp-noise-multiplier": 0.3}, available_nodes=2)
+    cfg = strategies.validate(run_config(**{"strategy": "FedAdam", "server-lr": 0.5, "server-tau": 0.01,
+                                          "dp": "server-fixed", "dp-clipping-norm": 2.0, "dp-noise-multiplier": 0.3}),
+                                 available_nodes=2)
     built = strategies.build(cfg, 2)
     assert isinstance(built, flwr_strategies.DifferentialPrivacyServerSideFixedClipping)
     assert built.clipping_norm == 2.0 and built.noise_multiplier == 0.3 and built.num_sampled_clients == 2
     assert isinstance(built.strategy, flwr_strategies.FedAdam)
     assert built.strategy.eta == 0.5 and built.strategy.tau == 0.01
-    client = strategies.build(strategies.validate({"dp": "client-fixed"}), 2)
+    client = strategies.build(strategies.validate(run_config(dp="client-fixed")), 2)
     assert isinstance(client, flwr_strategies.DifferentialPrivacyClientSideFixedClipping)
+    adaptive = strategies.build(strategies.validate(run_config(**{
+        "dp": "server-adaptive", "dp-clipping-norm": 1.5, "dp-target-quantile": 0.7, "dp-clip-norm-lr": 0.1})), 2)
+    assert isinstance(adaptive, flwr_strategies.DifferentialPrivacyServerSideAdaptiveClipping)
+    assert (adaptive.clipping_norm, adaptive.target_clipped_quantile, adaptive.clip_norm_lr) == (1.5, 0.7, 0.1)
 
 
 def test_a_strategy_missing_from_the_release_is_an_error(monkeypatch):
@@ -125,22 +129,22 @@ def test_a_strategy_missing_from_the_release_is_an_error(monkeypatch):
 
     monkeypatch.delattr(flwr_strategies, "Bulyan")
     with pytest.raises(strategies.ConfigError, match=r"strategy=Bulyan is not available in flwr 1\.\d+\.\d+"):
-        strategies.build(strategies.validate({"strategy": "Bulyan", "min-nodes": 3}), 3)
+        strategies.build(strategies.validate(run_config(**{"strategy": "Bulyan", "min-nodes": 3})), 3)
 
 
 def test_optimizer_state_round_trips():
-    cfg = strategies.validate({"strategy": "FedAdam"})
+    cfg = strategies.validate(run_config(strategy="FedAdam"))
     one, two = strategies.build(cfg, 2), strategies.build(cfg, 2)
     one.m_t = {"0": np.ones(3), "1": np.zeros(2)}
     one.v_t = {"0": np.full(3, 2.0), "1": np.ones(2)}
     strategies.restore_optimizer_state(two, strategies.optimizer_state(one))
     assert np.array_equal(two.m_t["0"], np.ones(3)) and np.array_equal(two.v_t["1"], np.ones(2))
-    avgm = strategies.build(strategies.validate({"strategy": "FedAvgM"}), 2)
+    avgm = strategies.build(strategies.validate(run_config(strategy="FedAvgM")), 2)
     avgm.momentum_vector = [np.ones(2), np.zeros(1)]
-    other = strategies.build(strategies.validate({"strategy": "FedAvgM"}), 2)
+    other = strategies.build(strategies.validate(run_config(strategy="FedAvgM")), 2)
     strategies.restore_optimizer_state(other, strategies.optimizer_state(avgm))
     assert [v.tolist() for v in other.momentum_vector] == [[1.0, 1.0], [0.0]]
-    assert strategies.optimizer_state(strategies.build(strategies.validate({}), 2)) == {}
+    assert strategies.optimizer_state(strategies.build(strategies.validate(run_config()), 2)) == {}
 
 
 # FedProx: the proximal term is in the objective the ClientApp minimises.
@@ -225,14 +229,15 @@ def test_malicious_node_is_honest_unless_the_run_arms_test_attacks(tmp_path):
 
 
 def test_dp_wrappers_train_in_process(tmp_path):
-    for mode in ("server-fixed", "client-fixed"):
+    for mode in ("server-fixed", "client-fixed", "server-adaptive"):
         metrics, _unused = inprocess.run_server({"dp": mode, "num-server-rounds": 2, "min-nodes": 3}, inprocess.nodes(3),
                                                 tmp_path / mode)
         assert metrics["dp"] == mode and metrics["rounds"][-1]["eval_accuracy"] > 0.6
 
 
 def test_bad_config_fails_before_any_message(tmp_path):
-    with pytest.raises(strategies.ConfigError, match="Krum with num-malicious-nodes=1 needs min-nodes >= 2f\\+3"):
+    with pytest.raises(strategies.ConfigError,
+                       match="strategy=Krum with num-malicious-nodes=1 \\(f\\) needs min-nodes >= 2f\\+3"):
         inprocess.run_server({"strategy": "Krum", "num-malicious-nodes": 1, "min-nodes": 3}, inprocess.nodes(3),
                              tmp_path)
     assert not (tmp_path / "runs").exists()

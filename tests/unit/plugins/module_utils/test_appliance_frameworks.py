@@ -9,7 +9,6 @@ __metaclass__ = type
 from pathlib import Path
 
 import pytest
-import yaml
 
 from ansible_collections.opennebula.flower.plugins.module_utils import _appliance_schema as schema
 from ansible_collections.opennebula.flower.plugins.module_utils._appliance_context import appliance_config
@@ -22,14 +21,17 @@ def config(role, frameworks, **context):
     return appliance_config(role, dict(('ONEAPP_' + k, v) for k, v in context.items()), ['1.42.0'], frameworks)
 
 
-def test_the_use_cases_are_train_ymls_and_the_frameworks_the_roles():
-    play = yaml.safe_load((REPO / 'playbooks' / 'train.yml').read_text())[0]
-    use_cases = play['vars']['flower_train_use_cases']
-    assert dict((name, list(frameworks)) for name, frameworks in schema.USE_CASES.items()) == dict(
-        (name, spec['frameworks']) for name, spec in use_cases.items())
+def test_every_framework_offered_can_be_baked_into_an_image():
     baked = sorted(p.name[len('requirements-framework-'):-len('.txt')]
                    for p in (REPO / 'roles' / 'appliance' / 'files').glob('requirements-framework-*.txt'))
     assert sorted(schema.FRAMEWORKS) == baked
+
+
+@pytest.mark.parametrize('value, use_case', [('none', ''), ('', ''), ('llm-fine-tuning', 'llm-fine-tuning'),
+                                             ('anomaly-detection', 'anomaly-detection')])
+def test_the_prior_appliances_use_case_names_are_accepted(value, use_case):
+    values, errors = schema.validate(schema.SUPERLINK, {'ONEAPP_FL_USE_CASE': value}, ['1.42.0'], ALL)
+    assert errors == [] and values['FL_USE_CASE'] == use_case
 
 
 def requirement_pins(path):
@@ -88,8 +90,8 @@ def test_a_superlink_use_case_becomes_train_ymls_defaults_with_its_framework():
 @pytest.mark.parametrize('context, message', [
     ({'FL_FRAMEWORK': 'sklearn'},
      'ONEAPP_FL_FRAMEWORK=sklearn chooses the framework of ONEAPP_FL_USE_CASE, which is empty'),
-    ({'FL_USE_CASE': 'llm-finetuning', 'FL_FRAMEWORK': 'sklearn'},
-     'ONEAPP_FL_FRAMEWORK=sklearn is not a framework of ONEAPP_FL_USE_CASE=llm-finetuning; allowed: pytorch'),
+    ({'FL_USE_CASE': 'llm-fine-tuning', 'FL_FRAMEWORK': 'sklearn'},
+     'ONEAPP_FL_FRAMEWORK=sklearn is not a framework of ONEAPP_FL_USE_CASE=llm-fine-tuning; allowed: pytorch'),
     ({'FL_USE_CASE': 'image-classification'},
      'ONEAPP_FL_USE_CASE=image-classification needs one of pytorch, tensorflow in the image, which holds sklearn'),
     ({'FL_USE_CASE': 'anomaly-detection', 'FL_STRATEGY': 'Krum'},
