@@ -6,7 +6,8 @@
     itself from its context (validation, TLS, services, nginx, firewall, OneGate), and the SuperNodes discover,
     enroll and start (a SuperNode publishes FL_READY once the SuperLink listed it in FL_ENROLLED and its service
     runs). Also timed: each SuperNode from publishing FL_NODE_PUBKEY to being listed in the SuperLink's
-    FL_ENROLLED (polled every 0.2 s), and from the later of that and the SuperLink's FL_READY, and the service from its instantiation (its document appears) to RUNNING, which OneFlow
+    FL_ENROLLED (polled every 0.2 s), and from the later of that and the SuperLink's FL_READY, and the service
+    from its instantiation (its document appears) to RUNNING, which OneFlow
     reaches when every role's ready gate (READY=YES) released; a real 7.4.0 frontend took 132 s before
     SuperLinks enrolled within seconds.
 

@@ -71,8 +71,8 @@ def training_problems(overrides, defaults, available_nodes=None, labels=None):
     if available_nodes is not None and (is_string(available_nodes) or not isinstance(available_nodes, int)):
         available_nodes = int(available_nodes)
     undeclared = sorted(set(overrides) - set(defaults))
-    errors = ['%s=%r is not a run-config key of this app; allowed: %s' % (label(key), overrides[key],
-                                                                        ', '.join(sorted(defaults)))
+    allowed = ', '.join(sorted(defaults))
+    errors = ['%s=%r is not a run-config key of this app; allowed: %s' % (label(key), overrides[key], allowed)
               for key in undeclared]
     config = dict(defaults)
     config.update(overrides)

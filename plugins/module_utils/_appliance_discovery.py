@@ -110,8 +110,6 @@ def wait_for_superlink(get_service, role_name, timeout, backoff, max_backoff, ac
         sleep(min(next_poll(state, doc, role_name, delay), remaining))
 
 
-
-
 def node_partition(service_doc, vm_id, num_partitions=0):
     """``(partition_id, num_partitions)`` of VM ``vm_id``: its index in the role's VM names
     (``<role>_<index>_(service_<id>)``, which OneFlow never reuses while the service lives) out of

@@ -151,7 +151,7 @@ MAKE_DATA = {
     "anomaly-detection": ("from anomaly_detection import data; "
                           "data.write_synthetic(sys.argv[2] + '/tabular.csv', 4000, seed=int(sys.argv[3]))"),
     "llm-fine-tuning": ("from llm_finetune import tiny_model; "
-                       "tiny_model.write_corpus(sys.argv[2] + '/corpus.txt', 600, seed=int(sys.argv[3]))"),
+                        "tiny_model.write_corpus(sys.argv[2] + '/corpus.txt', 600, seed=int(sys.argv[3]))"),
 }
 MAKE_MODEL = "from llm_finetune import tiny_model; tiny_model.create(sys.argv[2])"
 

@@ -7,7 +7,11 @@ appliance check them before a run exists, and `validate()` here checks them agai
 the ServerApp (the app's pyproject.toml defaults under the run's overrides), before round 1.
 """
 
-from digits.training import DP_MODES, ROBUST, STRATEGIES, ConfigError, validate  # noqa: F401  (the app's API)
+from digits.training import DP_MODES, ROBUST, STRATEGIES, ConfigError, validate
+
+# The app's strategy API: the settings' names and rules (from training.py) and the factory below.
+__all__ = ["DP_MODES", "ROBUST", "STRATEGIES", "ConfigError", "validate", "build", "inner", "optimizer_state",
+           "restore_optimizer_state"]
 
 
 def build(cfg: dict, num_sampled: int):

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
 import inprocess  # noqa: E402  pylint: disable=wrong-import-position
@@ -57,8 +56,8 @@ def test_rules_name_key_value_and_allowed(config, nodes, message):
 
 def test_every_broken_rule_is_reported_at_once():
     with pytest.raises(strategies.ConfigError) as err:
-        strategies.validate(run_config(**{"strategy": "Bulyan", "min-nodes": 5, "num-malicious-nodes": 1,
-                                                          "dp": "x"}), 4)
+        strategies.validate(run_config(**{"strategy": "Bulyan", "min-nodes": 5, "num-malicious-nodes": 1, "dp": "x"}),
+                            4)
     assert "min-nodes=5 is more than the 4" in str(err.value)
     assert "4f+3 = 7" in str(err.value)
     assert "dp='x'" in str(err.value)
@@ -108,9 +107,9 @@ def test_factory_builds_flowers_message_api_strategy(name, attrs):
 def test_factory_passes_options_and_wraps_dp():
     from flwr.serverapp import strategy as flwr_strategies
 
-    cfg = strategies.validate(run_config(**{"strategy": "FedAdam", "server-lr": 0.5, "server-tau": 0.01,
-                                          "dp": "server-fixed", "dp-clipping-norm": 2.0, "dp-noise-multiplier": 0.3}),
-                                 available_nodes=2)
+    options = {"strategy": "FedAdam", "server-lr": 0.5, "server-tau": 0.01, "dp": "server-fixed",
+               "dp-clipping-norm": 2.0, "dp-noise-multiplier": 0.3}
+    cfg = strategies.validate(run_config(**options), available_nodes=2)
     built = strategies.build(cfg, 2)
     assert isinstance(built, flwr_strategies.DifferentialPrivacyServerSideFixedClipping)
     assert built.clipping_norm == 2.0 and built.noise_multiplier == 0.3 and built.num_sampled_clients == 2

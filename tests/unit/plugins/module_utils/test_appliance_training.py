@@ -12,7 +12,6 @@ import tomllib
 from pathlib import Path
 
 import pytest
-import yaml
 
 from ansible_collections.opennebula.flower.plugins.module_utils import _appliance_schema as schema
 from ansible_collections.opennebula.flower.plugins.module_utils._appliance_context import (
@@ -101,8 +100,8 @@ def test_every_broken_rule_is_reported_at_once():
 
 
 def test_a_use_case_refuses_the_digits_apps_dp_wrappers_at_boot():
-    _values, errors = schema.validate(schema.SUPERLINK, {'ONEAPP_FL_USE_CASE': 'anomaly-detection',
-                                                        'ONEAPP_FL_DP_MODE': 'client-fixed'}, ['1.42.0'], ['sklearn'])
+    context = {'ONEAPP_FL_USE_CASE': 'anomaly-detection', 'ONEAPP_FL_DP_MODE': 'client-fixed'}
+    _values, errors = schema.validate(schema.SUPERLINK, context, ['1.42.0'], ['sklearn'])
     assert errors == ["ONEAPP_FL_USE_CASE=anomaly-detection trains without differential privacy, but "
                       "ONEAPP_FL_DP_MODE=client-fixed; allowed: FL_DP_MODE=none, or an empty FL_USE_CASE for the "
                       "digits app's DP wrappers"]
