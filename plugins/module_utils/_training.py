@@ -92,6 +92,21 @@ def _typed(key, value, kind, label):
     return kind(value)
 
 
+def typed_like(overrides, defaults):
+    """``overrides`` with each text value converted to the type of the key's default (``-e key=5`` from a command
+    line is text); a value that does not convert is left as it is, for ``problems`` to name."""
+    result = {}
+    for key, value in overrides.items():
+        default = defaults.get(key)
+        if isinstance(value, str) and isinstance(default, (bool, int, float)):
+            try:
+                value = _typed(key, value, bool if isinstance(default, bool) else type(default), str)
+            except ConfigError:
+                pass
+        result[key] = value
+    return result
+
+
 def parse(config, label=str):
     """The training settings present in ``config`` (run-config keys), typed and named as in ``SETTINGS``.
 

@@ -63,3 +63,11 @@ def test_an_app_outside_the_collection_is_named_with_those_it_has():
     ok, error = evaluate("lookup('opennebula.flower.flower_app_run_config', 'nosuch')")
     assert not ok
     assert "app 'nosuch' is not one of this collection; allowed: anomaly_detection, digits" in error
+
+
+def test_text_from_a_command_line_is_typed_like_the_apps_defaults():
+    ok, typed = evaluate("{'num-server-rounds': '5', 'secagg': 'false', 'trim-beta': 'x', 'strategy': 'Krum'}"
+                         " | opennebula.flower.run_config_typed(%s)" % DIGITS)
+    assert ok, typed
+    assert typed == {'num-server-rounds': 5, 'secagg': False, 'trim-beta': 'x', 'strategy': 'Krum'}
+    assert problems({'trim-beta': 'x'}) == ["trim-beta='x' is not a number"]
