@@ -15,6 +15,8 @@ import xml.etree.ElementTree as ET
 import xmlrpc.client
 from pathlib import Path
 
+from ansible_collections.opennebula.flower.plugins.module_utils._one_documents import xml_to_dict
+
 RECORDINGS = Path(__file__).resolve().parent / "recordings"
 POLL_STEP_SECONDS = 0.5
 POLL_MAX_TRIES = 400
@@ -39,23 +41,9 @@ def load_exchanges():
 
 # -- shape comparison ----------------------------------------------------------------------
 def xml_to_hash(text):
-    """oned XML -> nested dicts (repeated elements as lists, leaves as strings)."""
-    def convert(element):
-        children = list(element)
-        if not children:
-            return element.text or ""
-        result = {}
-        for child in children:
-            value = convert(child)
-            if child.tag in result:
-                if not isinstance(result[child.tag], list):
-                    result[child.tag] = [result[child.tag]]
-                result[child.tag].append(value)
-            else:
-                result[child.tag] = value
-        return result
+    """oned XML -> {root tag: nested dicts}, as the collection's client reads documents."""
     root = ET.fromstring(text)
-    return {root.tag: convert(root)}
+    return {root.tag: xml_to_dict(root)}
 
 
 def _type_name(value):
