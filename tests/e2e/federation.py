@@ -120,15 +120,16 @@ class LocalFederation:
         return runs[0].get("status", "")
 
     def wait(self, run_ids, timeout=600, interval=2.0):
-        """Wait until every run is finished:*; return {run id: status}."""
+        """Wait until every run is finished:*; return {run id: status}. One `flwr ls` per poll: each CLI call is a
+        Python start that would take CPU from the runs."""
         deadline = time.time() + timeout
-        pending, done = list(run_ids), {}
+        pending, done = set(run_ids), {}
         while pending and time.time() < deadline:
-            for run_id in list(pending):
-                status = self.run_status(run_id)
-                if status.startswith("finished"):
+            for run in self.flwr("ls").get("runs") or []:
+                run_id, status = int(run.get("run-id", -1)), run.get("status", "")
+                if run_id in pending and status.startswith("finished"):
                     done[run_id] = status
-                    pending.remove(run_id)
+                    pending.discard(run_id)
             if pending:
                 time.sleep(interval)
         done.update({run_id: "timeout" for run_id in pending})
@@ -160,6 +161,7 @@ class LocalFederation:
         return json.loads((self.run_dir(run_id) / "metrics.json").read_text())
 
     def destroy(self):
-        self.playbook("playbooks/teardown.yml", "-e", "flower_teardown_purge=true", check=False)
+        if self.root.is_dir() and any(self.root.iterdir()):  # a play refused before anything changed left it empty
+            self.playbook("playbooks/teardown.yml", "-e", "flower_teardown_purge=true", check=False)
         subprocess.run(["pkill", "-f", str(self.root)], check=False)
         shutil.rmtree(self.root, ignore_errors=True)

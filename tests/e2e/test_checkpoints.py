@@ -1,5 +1,6 @@
 """End to end: checkpoints survive a SuperLink crash, a new run resumes them through train.yml, export.yml copies
-the final and best models with their provenance. A real local federation (2 SuperNodes, TLS + node auth)."""
+the final and best models with their provenance. On the e2e tier's shared `training` federation
+(tests/e2e/conftest.py: 3 SuperNodes, TLS + node auth), after its other tests, since these kill its SuperLink."""
 
 import hashlib
 import json
@@ -10,13 +11,13 @@ import time
 
 import pytest
 
-from tests.e2e.federation import LocalFederation
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.restarts_superlink]
 
-PORT_BASE = 19950
 ROUNDS = 5
 KILL_AFTER = 2
+# Every SuperNode in every run (train.yml sets min-nodes to them all), so that the runs compare.
+NODES = 3
 # Resumed vs uninterrupted final federated accuracy, absolute. Training is deterministic (L-BFGS from the same
 # arrays on the same shards), so the two agree up to the order in which replies are summed.
 TOLERANCE = 0.01
@@ -25,12 +26,9 @@ MEASURED = {}
 
 
 @pytest.fixture(scope="module")
-def federation():
-    fed = LocalFederation("1.42.0", PORT_BASE, supernodes=2, prefix="strat-ckpt-")
-    fed.playbook("site.yml", "--skip-tags", "train")
-    yield fed
+def federation(training):
+    yield training
     print("\nmeasured: %s" % json.dumps(MEASURED, indent=1, sort_keys=True))
-    fed.destroy()
 
 
 def supervisorctl(fed, *args):
@@ -52,11 +50,12 @@ def wait_for(predicate, timeout, interval=0.2):
 def resumed(federation):
     """Uninterrupted 5-round run; a 5-round run whose SuperLink is killed after round 2; its resume via train.yml."""
     started = time.time()
-    full = federation.submit({"num-server-rounds": ROUNDS, "checkpoint-dir": str(federation.superlink_home / "ckpt-full")})
+    full = federation.submit({"num-server-rounds": ROUNDS, "min-nodes": NODES,
+                              "checkpoint-dir": str(federation.superlink_home / "ckpt-full")})
     assert federation.wait([full])[full] == "finished:completed"
     MEASURED["uninterrupted_s"] = round(time.time() - started, 1)
 
-    crashed = federation.submit({"num-server-rounds": ROUNDS, "checkpoint-keep": 5})
+    crashed = federation.submit({"num-server-rounds": ROUNDS, "min-nodes": NODES, "checkpoint-keep": 5})
     ckpt_dir = federation.superlink_home / "checkpoints/digits" / str(crashed)
     assert wait_for((ckpt_dir / ("round-%05d.json" % KILL_AFTER)).is_file, timeout=300), ckpt_dir
     pid = int(supervisorctl(federation, "pid", "flower-superlink"))

@@ -1,9 +1,9 @@
 """End to end: every strategy on a real local federation (3 SuperNodes, TLS + node auth), poisoning, DP switches.
 
-One federation serves every run. SuperNode 3 carries node config `malicious=true`; it poisons its updates only in
-runs whose run config sets `test-attacks=true` (the demo ClientApp's test-only double opt-in), so the other runs
-are clean. Runs are submitted with `flwr run` a few at a time; the playbook path (train.yml's checks) is tested
-with bad input here and with a successful resume in test_checkpoints.py.
+The e2e tier's shared `training` federation (tests/e2e/conftest.py) serves every run. Its SuperNode 3 poisons its
+updates only in runs whose run config sets `test-attacks=true`, so the other runs are clean. Runs are submitted
+with `flwr run` a few at a time; the playbook path (train.yml's checks) is tested with bad input here and with a
+successful resume in test_checkpoints.py.
 """
 
 import json
@@ -11,11 +11,10 @@ import time
 
 import pytest
 
-from tests.e2e.federation import REPO, LocalFederation
+from tests.e2e.federation import REPO
 
 pytestmark = pytest.mark.e2e
 
-PORT_BASE = 19900
 BATCH = 4  # concurrent runs; 2 cores
 STRATEGIES = ("FedAvg", "FedProx", "FedAdam", "FedYogi", "FedAdagrad", "FedAvgM", "FedMedian", "Krum", "MultiKrum",
               "Bulyan", "FedTrimmedAvg", "QFedAvg")
@@ -27,24 +26,14 @@ MIN_ACCURACY = dict({name: 0.85 for name in STRATEGIES}, FedAdam=0.7, FedYogi=0.
 POISONED_FEDAVG_MAX = 0.5
 POISONED_ROBUST_MIN = 0.85
 
-NODE_CONFIG = json.dumps({"supernode_node_config": {
-    "partition-id": "{{ flower_local_index | int - 1 }}",
-    "num-partitions": "{{ flower_local_supernodes | int }}",
-    "malicious": "{{ flower_local_index | int == 3 }}",
-}})
-
 MEASURED = {}
 
 
 @pytest.fixture(scope="module")
-def federation():
-    fed = LocalFederation("1.42.0", PORT_BASE, supernodes=3, extra_vars=["-e", NODE_CONFIG], prefix="strat-e2e-")
-    started = time.time()
-    fed.playbook("site.yml", "--skip-tags", "train")
-    MEASURED["deploy_s"] = round(time.time() - started, 1)
-    yield fed
+def federation(training):
+    MEASURED["deploy_s"] = training.deploy_s
+    yield training
     print("\nmeasured: %s" % json.dumps(MEASURED, indent=1, sort_keys=True))
-    fed.destroy()
 
 
 def run_all(fed, configs):
