@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: opennebula.flower contributors
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
-"""A table-driven waiter for OneFlow services, VMs and images.
+"""A table-driven waiter: the mechanics only; each domain declares its tables beside its client.
 
 A table names the success, failure and transitional states (``fnmatch`` patterns are allowed, e.g.
 ``ACTIVE/*_FAILURE``). The waiter polls with capped exponential backoff and jitter until a success state,
@@ -74,50 +74,8 @@ class StateTable:
         return 'failure' if self.unknown == 'fail' else 'retry'
 
 
+# What ``state_of`` names a resource that is gone (or never was), so that tables can list it.
 ABSENT = 'ABSENT'
-
-SERVICE_RUNNING = StateTable(
-    'OneFlow service running',
-    # COOLDOWN: the scaling is over and every VM is up; only the next scale must wait for it.
-    success=['RUNNING', 'COOLDOWN'],
-    failure=['FAILED_*', 'DONE', 'WARNING', 'HOLD', ABSENT, 'UNDEPLOYING*'],
-    transitional=['PENDING', 'DEPLOYING', 'DEPLOYING_NETS', 'SCALING'],
-)
-
-SERVICE_STABLE = StateTable(
-    'OneFlow service out of transient states',
-    success=['RUNNING', 'WARNING', 'FAILED_*', 'DONE', 'HOLD', ABSENT],
-    transitional=['PENDING', 'DEPLOYING', 'DEPLOYING_NETS', 'SCALING', 'COOLDOWN', 'UNDEPLOYING*'],
-)
-
-SERVICE_ABSENT = StateTable(
-    'OneFlow service deleted',
-    success=[ABSENT, 'DONE'],
-    failure=['FAILED_UNDEPLOYING*'],
-    transitional=['*'],
-)
-
-IMAGE_READY = StateTable(
-    'image ready',
-    success=['READY', 'USED', 'USED_PERS'],
-    failure=['ERROR', 'DELETE', ABSENT],
-    transitional=['INIT', 'LOCKED', 'CLONE', 'LOCKED_USED', 'LOCKED_USED_PERS'],
-)
-
-VM_RUNNING = StateTable(
-    'VM running',
-    success=['ACTIVE/RUNNING'],
-    failure=['*_FAILURE', '*/*_FAILURE', 'DONE*', 'FAILED*', ABSENT],
-    transitional=['INIT*', 'PENDING*', 'HOLD*', 'ACTIVE/*', 'CLONING*'],
-)
-
-# Flower's statuses in `flwr supernode list`; a node the SuperLink does not list (ABSENT) will not come.
-SUPERNODE_ONLINE = StateTable(
-    'SuperNode online',
-    success=['online'],
-    failure=['unregistered', ABSENT],
-    transitional=['registered', 'offline'],
-)
 
 
 class Waiter:
