@@ -4,8 +4,9 @@
 """A table-driven waiter: the mechanics only; each domain declares its tables beside its client.
 
 A table names the success, failure and transitional states (``fnmatch`` patterns are allowed, e.g.
-``ACTIVE/*_FAILURE``). The waiter polls with capped exponential backoff and jitter until a success state,
-fails fast on a failure state, and gives up after a timeout. ``sleep``, ``clock`` and ``rand`` are
+``ACTIVE/*_FAILURE``). The waiter polls with capped exponential backoff and jitter (or a pause of the
+caller's choosing per state) until a success state, fails fast on a failure state, and gives up after a
+timeout. ``sleep``, ``clock`` and ``rand`` are
 injectable so tests never wait for real.
 """
 
@@ -84,11 +85,16 @@ class Waiter:
         self.clock = clock
         self.rand = rand
 
-    def wait(self, fetch, state_of, table, timeout=600, delay=2.0, max_delay=30.0, backoff=1.5, describe=None):
+    def wait(self, fetch, state_of, table, timeout=600, delay=2.0, max_delay=30.0, backoff=1.5, describe=None,
+             jitter=0.25, next_delay=None):
         """Poll ``fetch()`` until ``state_of(resource)`` is a success state of ``table``.
 
         Returns the last resource. Raises WaitFailure or WaitTimeout; ``describe(resource)`` adds detail
         (for example the OneFlow log) to their messages.
+
+        The pause after a poll is the backoff's step (``delay``, times ``backoff`` after each poll, up to
+        ``max_delay``) shortened at random by up to ``jitter`` of it, or what ``next_delay(state, step)`` makes
+        of that step for the state the poll saw; never past the timeout, at which one last poll is made.
         """
         deadline = self.clock() + timeout
         current = float(delay)
@@ -106,7 +112,9 @@ class Waiter:
             if remaining <= 0:
                 raise WaitTimeout('%s: timed out after %ss in state %s%s' % (table.name, timeout, state, suffix),
                                   state, resource)
-            # Jitter in [0.75, 1.0] of the current step keeps many pollers from aligning.
-            step = current * (0.75 + 0.25 * self.rand())
+            # Jitter keeps many pollers from aligning.
+            step = current * (1 - jitter + jitter * self.rand())
+            if next_delay is not None:
+                step = next_delay(state, step)
             self.sleep(min(step, remaining))
             current = min(current * backoff, float(max_delay))

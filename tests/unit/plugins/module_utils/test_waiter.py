@@ -68,6 +68,34 @@ def test_timeout_never_sleeps_past_the_deadline():
     assert t.sleeps == [4, 4, 2] and t.now == 10
 
 
+def test_without_jitter_each_pause_is_the_whole_step():
+    t = FakeTime()
+    _waiter(t, rand=0.0).wait(_sequence(['PENDING', 'PENDING', 'RUNNING']), lambda r: r['state'], DEPLOYED,
+                              delay=4, backoff=1.5, jitter=0)
+    assert t.sleeps == [4, 6]
+
+
+def test_next_delay_sets_the_pause_per_state_while_the_backoff_keeps_growing():
+    t, steps = FakeTime(), []
+
+    def next_delay(state, step):
+        steps.append(step)
+        return 0.5 if state == 'DEPLOYING' else step
+
+    fetch = _sequence(['PENDING', 'PENDING', 'DEPLOYING', 'DEPLOYING', 'PENDING', 'RUNNING'])
+    _waiter(t).wait(fetch, lambda r: r['state'], DEPLOYED, delay=1, backoff=2, max_delay=8, next_delay=next_delay)
+    assert steps == [1, 2, 4, 8, 8]
+    assert t.sleeps == [1, 2, 0.5, 0.5, 8]
+
+
+def test_next_delay_never_sleeps_past_the_deadline():
+    t = FakeTime()
+    with pytest.raises(WaitTimeout):
+        _waiter(t).wait(_sequence(['PENDING']), lambda r: r['state'], DEPLOYED, timeout=3,
+                        next_delay=lambda state, step: 10)
+    assert t.sleeps == [3] and t.now == 3
+
+
 def test_unknown_state_fails_unless_table_retries():
     t = FakeTime()
     with pytest.raises(WaitFailure):
