@@ -15,6 +15,7 @@ import re
 import time
 
 from ansible_collections.opennebula.flower.plugins.module_utils._onegate import service_roles
+from ansible_collections.opennebula.flower.plugins.module_utils._waiter import ABSENT, StateTable, Waiter, WaitTimeout
 
 _NODE_NAME = re.compile(r'^(?P<role>.+)_(?P<index>[0-9]+)_\(service_[0-9]+\)$')
 
@@ -55,15 +56,6 @@ def superlink_state(service_doc, role_name):
     return None
 
 
-def backoff_delays(kind, max_backoff):
-    """Seconds between discovery attempts: 1, 2, 4, ... capped at max_backoff, or always max_backoff."""
-    delay = 1 if kind == 'exponential' else max_backoff
-    while True:
-        yield min(delay, max_backoff)
-        if kind == 'exponential':
-            delay *= 2
-
-
 def enrolled(vm_id):
     """A readiness test: the SuperLink runs without node authentication, or lists ``vm_id`` in FL_ENROLLED."""
     return lambda state: not state['auth'] or str(vm_id) in state['enrolled']
@@ -76,38 +68,57 @@ ACCEPT_POLL_INTERVAL = 1
 BOOTING_POLL_INTERVAL = 2
 
 
-def next_poll(state, service_doc, role_name, backoff_delay):
+# What one look at the service shows: the role has no SuperLink VM (ABSENT), one that has not published
+# FL_READY=YES yet (BOOTING), a ready one that ``accept`` does not take yet (WAITING), or one it takes (READY).
+SUPERLINK_READY = StateTable('SuperLink ready', success=['READY'], transitional=[ABSENT, 'BOOTING', 'WAITING'])
+
+
+def discovery_state(service_doc, superlink, role_name, accept=None):
+    """The SUPERLINK_READY state of a look that found ``superlink`` (``superlink_state``) in ``service_doc``."""
+    if superlink is None:
+        return 'BOOTING' if superlink_vms(service_doc, role_name) else ABSENT
+    return 'READY' if accept is None or accept(superlink) else 'WAITING'
+
+
+def next_poll(state, backoff_delay):
     """Seconds to the next attempt: short once the SuperLink is ready or booting, else the backoff's delay."""
-    if state is not None:
+    if state == 'WAITING':
         return ACCEPT_POLL_INTERVAL
-    if superlink_vms(service_doc, role_name):
+    if state == 'BOOTING':
         return min(BOOTING_POLL_INTERVAL, backoff_delay)
     return backoff_delay
 
 
-def wait_for_superlink(get_service, role_name, timeout, backoff, max_backoff, accept=None, clock=time.time,
+def wait_for_superlink(get_service, role_name, timeout, backoff, max_backoff, accept=None, clock=time.monotonic,
                        sleep=time.sleep):
-    """Poll until the SuperLink is ready (and ``accept(state)``). Returns ``(state, service_doc, attempts)``.
+    """Poll until the SuperLink is ready (and ``accept(state)``). Returns ``(state, service_doc, attempts)``,
+    ``state`` as ``superlink_state`` reads it.
 
-    The backoff applies while the role has no SuperLink VM (``next_poll``).
+    The backoff ('exponential': 1, 2, 4, ... seconds up to ``max_backoff``; 'fixed': always ``max_backoff``, both
+    without jitter) applies while the role has no SuperLink VM (``next_poll``).
     """
-    deadline = clock() + timeout
-    attempts = 0
-    for delay in backoff_delays(backoff, max_backoff):
-        attempts += 1
+    attempts = [0]
+
+    def look():
+        attempts[0] += 1
         doc = get_service()
-        state = superlink_state(doc, role_name)
-        if state is not None and (accept is None or accept(state)):
-            return state, doc, attempts
-        remaining = deadline - clock()
-        if remaining <= 0:
-            if state is None:
-                raise DiscoveryTimeout('no SuperLink in role %r published FL_READY=YES in OneGate within %s s '
-                                       '(%d attempts)' % (role_name, timeout, attempts))
-            raise DiscoveryTimeout('the SuperLink (VM %s) did not enroll this node within %s s (%d attempts); '
-                                   'its FL_ENROLLED lists VMs %s' % (state['vm_id'], timeout, attempts,
-                                                                     ', '.join(state['enrolled']) or 'none'))
-        sleep(min(next_poll(state, doc, role_name, delay), remaining))
+        return doc, superlink_state(doc, role_name)
+
+    exponential = backoff == 'exponential'
+    try:
+        doc, superlink = Waiter(sleep=sleep, clock=clock).wait(
+            look, lambda seen: discovery_state(seen[0], seen[1], role_name, accept), SUPERLINK_READY,
+            timeout=timeout, delay=min(1, max_backoff) if exponential else max_backoff, max_delay=max_backoff,
+            backoff=2 if exponential else 1, jitter=0, next_delay=next_poll)
+    except WaitTimeout as exc:
+        superlink = exc.resource[1]
+        if superlink is None:
+            raise DiscoveryTimeout('no SuperLink in role %r published FL_READY=YES in OneGate within %s s '
+                                   '(%d attempts)' % (role_name, timeout, attempts[0]))
+        raise DiscoveryTimeout('the SuperLink (VM %s) did not enroll this node within %s s (%d attempts); '
+                               'its FL_ENROLLED lists VMs %s' % (superlink['vm_id'], timeout, attempts[0],
+                                                                 ', '.join(superlink['enrolled']) or 'none'))
+    return superlink, doc, attempts[0]
 
 
 def node_partition(service_doc, vm_id, num_partitions=0):

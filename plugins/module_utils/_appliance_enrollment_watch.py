@@ -3,6 +3,10 @@
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 """The SuperLink appliance's enrollment service: registers a SuperNode's published key within seconds.
 
+Enrollment is the appliance's name for the whole exchange: a SuperNode publishes its key, this service
+registers the keys of the service's SuperNodes (``_service_registrations.reconcile``, what the
+``flower_service_registrations`` module does once) and publishes the VM ids as ``FL_ENROLLED``.
+
 OneGate has no change notification, so the service polls ``GET /service?extended=true``: every
 ``min_interval`` seconds while a SuperNode of the role has not been enrolled yet (or the role has fewer VMs
 than its cardinality), backing off to ``max_interval`` while nothing changes. Each pass reconciles the keys
@@ -23,14 +27,14 @@ import subprocess
 import sys
 import time
 
-from ansible_collections.opennebula.flower.plugins.module_utils._appliance_enrollment import (
-    GONE_STATES, EnrollmentFile, reconcile)
 from ansible_collections.opennebula.flower.plugins.module_utils._flwr import FlwrCli, FlwrError
 from ansible_collections.opennebula.flower.plugins.module_utils._flwr_registration import Registry
 from ansible_collections.opennebula.flower.plugins.module_utils._http import APIError
 from ansible_collections.opennebula.flower.plugins.module_utils._onegate_connection import onegate_client, onegate_retry_policy
 from ansible_collections.opennebula.flower.plugins.module_utils._onegate import (
     ensure_vm_attributes, service_roles, user_template)
+from ansible_collections.opennebula.flower.plugins.module_utils._service_registrations import (
+    GONE_STATES, RegistrationsFile, reconcile)
 
 
 def pending(service_doc, role_name, enrolled):
@@ -58,24 +62,24 @@ class Backoff(object):
         return self.current
 
 
-def enrollment_pass(client, cli, role_name, enrollment, registry, published=None):
+def enrollment_pass(client, cli, role_name, record, registry, published=None):
     """One reconciliation, and the publication of FL_ENROLLED unless it is ``published`` already (what the last
     pass published), so an idle pass costs one OneGate request. Returns ``(result, busy)``."""
     doc = client.get_service(extended=True)
-    result = reconcile(doc, role_name, enrollment, cli, registry)
+    result = reconcile(doc, role_name, record, cli, registry)
     if result['enrolled'] != published:
         ensure_vm_attributes(client, 'present', {'FL_ENROLLED': result['enrolled']})
     busy = bool(result['changed'] or result['failed'] or pending(doc, role_name, result['enrolled']))
     return result, busy
 
 
-def watch(client, cli, role_name, enrollment, registry, backoff, log, sleep=time.sleep, passes=None):
+def watch(client, cli, role_name, record, registry, backoff, log, sleep=time.sleep, passes=None):
     """Run enrollment passes until ``passes`` have run (forever when None)."""
     done, published = 0, None
     while passes is None or done < passes:
         done += 1
         try:
-            result, busy = enrollment_pass(client, cli, role_name, enrollment, registry, published)
+            result, busy = enrollment_pass(client, cli, role_name, record, registry, published)
         except (APIError, FlwrError) as exc:
             log('enrollment pass failed, retrying in %.1f s: %s' % (backoff.next(False), exc))
         else:
@@ -118,12 +122,12 @@ def main(argv=None):
     if 'SERVICE_ID' not in user_template(client.get_vm()):
         _log('this VM is not part of a OneFlow service: nothing to enroll')
         return 0
-    enrollment = EnrollmentFile(superlink['home'] + '/enrolled.json')
+    record = RegistrationsFile(superlink['home'] + '/enrolled.json')
     root = superlink.get('root_certificates') or None
     with FlwrCli(_run_command, superlink['flwr'], superlink['control_address'], root, insecure=not root) as cli:
         _log('watching role %s of this service (every %.1f-%.1f s)' % (args.supernode_role, args.min_interval,
                                                                        args.max_interval))
-        watch(client, cli, args.supernode_role, enrollment, Registry(superlink['registry']),
+        watch(client, cli, args.supernode_role, record, Registry(superlink['registry']),
               Backoff(args.min_interval, args.max_interval), _log)
     return 0
 

@@ -19,7 +19,6 @@ import fcntl
 import os
 import socket
 import tempfile
-import time
 
 try:
     import configparser
@@ -29,6 +28,8 @@ except ImportError:  # Python 2 (sanity's compile tests only)
     import ConfigParser as configparser  # noqa: F401
     import httplib as http_client  # noqa: F401
     import xmlrpclib as xmlrpc_client  # noqa: F401
+
+from ansible_collections.opennebula.flower.plugins.module_utils._waiter import StateTable, Waiter, WaitTimeout
 
 # supervisord process states that count as running (BACKOFF: between automatic restarts).
 SUPERVISOR_RUNNING = ("STARTING", "RUNNING", "BACKOFF")
@@ -251,6 +252,9 @@ def supervisor_socket(conf_text, conf_path):
     return os.path.normpath(os.path.join(here, path.replace("%(here)s", here)))
 
 
+SUPERVISORD_ANSWERING = StateTable("supervisord answering", success=["ANSWERING"], transitional=["SILENT"])
+
+
 class Supervisor(object):
     """supervisord's XML-RPC API on its UNIX socket; ``start_daemon`` runs supervisord when it is not running."""
 
@@ -276,11 +280,11 @@ class Supervisor(object):
         if rc != 0:
             output = (stderr or stdout).strip()
             raise ServiceError("%s -c %s failed (rc=%s): %s" % (self.supervisord, self.conf_path, rc, output))
-        deadline = time.time() + self.timeout
-        while not self.running():
-            if time.time() > deadline:
-                raise ServiceError("supervisord (%s) did not answer on %s" % (self.conf_path, self.socket_path))
-            time.sleep(0.1)
+        try:
+            Waiter().wait(self.running, lambda up: "ANSWERING" if up else "SILENT", SUPERVISORD_ANSWERING,
+                          timeout=self.timeout, delay=0.1, max_delay=0.1, backoff=1, jitter=0)
+        except WaitTimeout:
+            raise ServiceError("supervisord (%s) did not answer on %s" % (self.conf_path, self.socket_path))
 
     def call(self, method, *args):
         try:

@@ -20,6 +20,8 @@ import shutil
 import subprocess
 import tempfile
 
+from ansible_collections.opennebula.flower.plugins.module_utils._waiter import ABSENT, StateTable
+
 CONNECTION_NAME = "target"
 FLOWER_ENV = {"FLWR_TELEMETRY_ENABLED": "0", "FLWR_DISABLE_UPDATE_CHECK": "1"}
 
@@ -65,6 +67,15 @@ def parse_json_output(stdout):
     if start < 0:
         raise ValueError("no JSON document in the output")
     return json.JSONDecoder().raw_decode(stdout[start:])[0]
+
+
+# Flower's statuses in `flwr supernode list`; a node the SuperLink does not list (ABSENT) will not come.
+SUPERNODE_ONLINE = StateTable(
+    "SuperNode online",
+    success=["online"],
+    failure=["unregistered", ABSENT],
+    transitional=["registered", "offline"],
+)
 
 
 class FlwrCli(object):

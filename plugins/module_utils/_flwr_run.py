@@ -20,9 +20,11 @@ import time
 
 from ansible_collections.opennebula.flower.plugins.module_utils._flower_apps import app_digest
 from ansible_collections.opennebula.flower.plugins.module_utils._flwr import FlwrError
+from ansible_collections.opennebula.flower.plugins.module_utils._waiter import StateTable, Waiter, WaitTimeout
 
-# What `flwr build` puts into a FAB; only these files define the run.
 COMPLETED = "finished:completed"
+# A run is over at any finished:* status (completed, failed, stopped); wait_for_run judges how it ended.
+RUN_FINISHED = StateTable("run finished", success=["finished:*"], transitional=["*"])
 
 
 class RunError(Exception):
@@ -126,26 +128,23 @@ def wait_for_run(cli, run_id, timeout, poll_interval, sleep=time.sleep, clock=ti
     deadline = clock() + timeout
     if follow:
         cli.follow_run(run_id, timeout)
-    interval = poll_interval
-    while True:
-        run = cli.get_run(run_id)
-        status = run.get("status", "")
-        if status.startswith("finished:"):
-            problems = round_problems(read_metrics(output_dir, run_id))
-            if status != COMPLETED:
-                raise RunError("\n".join(["run %s ended %s: %s" % (run_id, status, run.get("status-details"))]
-                                         + problems), run=run, log=cli.run_log(run_id))
-            if problems:
-                raise RunError("\n".join(["run %s ended %s, but not every round trained:" % (run_id, status)]
-                                         + problems), run=run, log=cli.run_log(run_id))
-            return run
-        remaining = deadline - clock()
-        if remaining <= 0:
-            raise RunError("run %s still %s after %s s (timeout)" % (run_id, status, timeout),
-                           run=run, log=cli.run_log(run_id))
-        # Never sleep past the deadline, and poll once more at it.
-        sleep(min(interval, remaining))
-        interval = min(interval * 1.5, poll_interval * 4)
+    try:
+        # One poller per run, so no jitter.
+        run = Waiter(sleep=sleep, clock=clock).wait(
+            lambda: cli.get_run(run_id), lambda r: r.get("status", ""), RUN_FINISHED, timeout=deadline - clock(),
+            delay=poll_interval, max_delay=poll_interval * 4, backoff=1.5, jitter=0)
+    except WaitTimeout as exc:
+        raise RunError("run %s still %s after %s s (timeout)" % (run_id, exc.state, timeout),
+                       run=exc.resource, log=cli.run_log(run_id))
+    status = run["status"]
+    problems = round_problems(read_metrics(output_dir, run_id))
+    if status != COMPLETED:
+        raise RunError("\n".join(["run %s ended %s: %s" % (run_id, status, run.get("status-details"))] + problems),
+                       run=run, log=cli.run_log(run_id))
+    if problems:
+        raise RunError("\n".join(["run %s ended %s, but not every round trained:" % (run_id, status)] + problems),
+                       run=run, log=cli.run_log(run_id))
+    return run
 
 
 def log_tail(text, lines=40):

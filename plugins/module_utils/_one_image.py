@@ -9,9 +9,16 @@ __metaclass__ = type
 from ansible_collections.opennebula.flower.plugins.module_utils._one_documents import find_by_name
 from ansible_collections.opennebula.flower.plugins.module_utils._one_errors import OneNoExistsError
 from ansible_collections.opennebula.flower.plugins.module_utils._one_states import image_state_name
-from ansible_collections.opennebula.flower.plugins.module_utils._waiter import (
-    ABSENT, IMAGE_READY, StateTable, WaitError,
+from ansible_collections.opennebula.flower.plugins.module_utils._waiter import ABSENT, StateTable, WaitError
+
+IMAGE_READY = StateTable(
+    'image ready',
+    success=['READY', 'USED', 'USED_PERS'],
+    failure=['ERROR', 'DELETE', ABSENT],
+    transitional=['INIT', 'LOCKED', 'CLONE', 'LOCKED_USED', 'LOCKED_USED_PERS'],
 )
+
+IMAGE_DELETED = StateTable('image deleted', success=[ABSENT], failure=['ERROR'], transitional=['*'])
 
 
 def image_summary(image):
@@ -45,9 +52,12 @@ def ensure_image(one, waiter, name, state='present', attrs=None, datastore_id=1,
         except OneNoExistsError:
             return None
 
+    def state_of(image):
+        return ABSENT if image is None else image_state_name(image)
+
     def wait_ready(image_id, changed):
         try:
-            return waiter.wait(lambda: fetch(image_id), lambda i: ABSENT if i is None else image_state_name(i),
+            return waiter.wait(lambda: fetch(image_id), state_of,
                                IMAGE_READY, describe=lambda i: (i or {}).get('TEMPLATE', {}).get('ERROR', '')
                                if isinstance((i or {}).get('TEMPLATE'), dict) else '', **wait_kwargs)
         except WaitError as exc:
@@ -61,10 +71,9 @@ def ensure_image(one, waiter, name, state='present', attrs=None, datastore_id=1,
             image_id = int(existing['ID'])
             one.image_delete(image_id)
             if wait:
-                gone = StateTable('image deleted', success=[ABSENT], failure=['ERROR'], transitional=['*'])
                 try:
-                    waiter.wait(lambda: fetch(image_id), lambda i: ABSENT if i is None else image_state_name(i),
-                                gone, **wait_kwargs)
+                    waiter.wait(lambda: fetch(image_id), state_of,
+                                IMAGE_DELETED, **wait_kwargs)
                 except WaitError as exc:
                     raise ImageError('image %s: %s' % (name, exc.message), None, True)
         return dict(changed=True, image=image_summary(existing))
@@ -74,7 +83,7 @@ def ensure_image(one, waiter, name, state='present', attrs=None, datastore_id=1,
         if summary['state'] == 'ERROR':
             raise ImageError('image %s (id %d) is in state ERROR: %s; delete it (state=absent) to register it again'
                              % (name, summary['id'], summary['error'] or 'no error text'), summary)
-        if wait and summary['state'] not in ('READY', 'USED', 'USED_PERS'):
+        if wait and IMAGE_READY.classify(summary['state']) != 'success':
             summary = image_summary(wait_ready(summary['id'], False))
         return dict(changed=False, image=summary)
     if check_mode:

@@ -18,9 +18,7 @@ from ansible_collections.opennebula.flower.plugins.module_utils._one_documents i
 from ansible_collections.opennebula.flower.plugins.module_utils._one_template_syntax import (
     normalise_template, parse_template, render_template,
 )
-from ansible_collections.opennebula.flower.plugins.module_utils._waiter import (
-    ABSENT, SERVICE_ABSENT, SERVICE_RUNNING, WaitError,
-)
+from ansible_collections.opennebula.flower.plugins.module_utils._waiter import ABSENT, StateTable, WaitError
 
 SERVICE_STATES = ['PENDING', 'DEPLOYING', 'RUNNING', 'UNDEPLOYING', 'WARNING', 'DONE', 'FAILED_UNDEPLOYING',
                   'FAILED_DEPLOYING', 'SCALING', 'FAILED_SCALING', 'COOLDOWN', 'DEPLOYING_NETS',
@@ -364,6 +362,21 @@ def ensure_template(client, name, template, state='present', schema='7', check_m
 
 SCALABLE_STATES = ('RUNNING', 'WARNING')
 DEPLOYING_STATES = ('PENDING', 'DEPLOYING', 'DEPLOYING_NETS', 'SCALING')
+
+SERVICE_RUNNING = StateTable(
+    'OneFlow service running',
+    # COOLDOWN: the scaling is over and every VM is up; only the next scale must wait for it.
+    success=['RUNNING', 'COOLDOWN'],
+    failure=['FAILED_*', 'DONE', 'WARNING', 'HOLD', ABSENT, 'UNDEPLOYING*'],
+    transitional=DEPLOYING_STATES,
+)
+
+SERVICE_ABSENT = StateTable(
+    'OneFlow service deleted',
+    success=[ABSENT, 'DONE'],
+    failure=['FAILED_UNDEPLOYING*'],
+    transitional=['*'],
+)
 
 
 class ServiceManager:

@@ -1,11 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: opennebula.flower contributors
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
-"""A table-driven waiter for OneFlow services, VMs and images.
+"""A table-driven waiter: the mechanics only; each domain declares its tables beside its client.
 
 A table names the success, failure and transitional states (``fnmatch`` patterns are allowed, e.g.
-``ACTIVE/*_FAILURE``). The waiter polls with capped exponential backoff and jitter until a success state,
-fails fast on a failure state, and gives up after a timeout. ``sleep``, ``clock`` and ``rand`` are
+``ACTIVE/*_FAILURE``). The waiter polls with capped exponential backoff and jitter (or a pause of the
+caller's choosing per state) until a success state, fails fast on a failure state, and gives up after a
+timeout. ``sleep``, ``clock`` and ``rand`` are
 injectable so tests never wait for real.
 """
 
@@ -74,50 +75,8 @@ class StateTable:
         return 'failure' if self.unknown == 'fail' else 'retry'
 
 
+# What ``state_of`` names a resource that is gone (or never was), so that tables can list it.
 ABSENT = 'ABSENT'
-
-SERVICE_RUNNING = StateTable(
-    'OneFlow service running',
-    # COOLDOWN: the scaling is over and every VM is up; only the next scale must wait for it.
-    success=['RUNNING', 'COOLDOWN'],
-    failure=['FAILED_*', 'DONE', 'WARNING', 'HOLD', ABSENT, 'UNDEPLOYING*'],
-    transitional=['PENDING', 'DEPLOYING', 'DEPLOYING_NETS', 'SCALING'],
-)
-
-SERVICE_STABLE = StateTable(
-    'OneFlow service out of transient states',
-    success=['RUNNING', 'WARNING', 'FAILED_*', 'DONE', 'HOLD', ABSENT],
-    transitional=['PENDING', 'DEPLOYING', 'DEPLOYING_NETS', 'SCALING', 'COOLDOWN', 'UNDEPLOYING*'],
-)
-
-SERVICE_ABSENT = StateTable(
-    'OneFlow service deleted',
-    success=[ABSENT, 'DONE'],
-    failure=['FAILED_UNDEPLOYING*'],
-    transitional=['*'],
-)
-
-IMAGE_READY = StateTable(
-    'image ready',
-    success=['READY', 'USED', 'USED_PERS'],
-    failure=['ERROR', 'DELETE', ABSENT],
-    transitional=['INIT', 'LOCKED', 'CLONE', 'LOCKED_USED', 'LOCKED_USED_PERS'],
-)
-
-VM_RUNNING = StateTable(
-    'VM running',
-    success=['ACTIVE/RUNNING'],
-    failure=['*_FAILURE', '*/*_FAILURE', 'DONE*', 'FAILED*', ABSENT],
-    transitional=['INIT*', 'PENDING*', 'HOLD*', 'ACTIVE/*', 'CLONING*'],
-)
-
-# Flower's statuses in `flwr supernode list`; a node the SuperLink does not list (ABSENT) will not come.
-SUPERNODE_ONLINE = StateTable(
-    'SuperNode online',
-    success=['online'],
-    failure=['unregistered', ABSENT],
-    transitional=['registered', 'offline'],
-)
 
 
 class Waiter:
@@ -126,11 +85,16 @@ class Waiter:
         self.clock = clock
         self.rand = rand
 
-    def wait(self, fetch, state_of, table, timeout=600, delay=2.0, max_delay=30.0, backoff=1.5, describe=None):
+    def wait(self, fetch, state_of, table, timeout=600, delay=2.0, max_delay=30.0, backoff=1.5, describe=None,
+             jitter=0.25, next_delay=None):
         """Poll ``fetch()`` until ``state_of(resource)`` is a success state of ``table``.
 
         Returns the last resource. Raises WaitFailure or WaitTimeout; ``describe(resource)`` adds detail
         (for example the OneFlow log) to their messages.
+
+        The pause after a poll is the backoff's step (``delay``, times ``backoff`` after each poll, up to
+        ``max_delay``) shortened at random by up to ``jitter`` of it, or what ``next_delay(state, step)`` makes
+        of that step for the state the poll saw; never past the timeout, at which one last poll is made.
         """
         deadline = self.clock() + timeout
         current = float(delay)
@@ -148,7 +112,9 @@ class Waiter:
             if remaining <= 0:
                 raise WaitTimeout('%s: timed out after %ss in state %s%s' % (table.name, timeout, state, suffix),
                                   state, resource)
-            # Jitter in [0.75, 1.0] of the current step keeps many pollers from aligning.
-            step = current * (0.75 + 0.25 * self.rand())
+            # Jitter keeps many pollers from aligning.
+            step = current * (1 - jitter + jitter * self.rand())
+            if next_delay is not None:
+                step = next_delay(state, step)
             self.sleep(min(step, remaining))
             current = min(current * backoff, float(max_delay))

@@ -73,10 +73,10 @@ status:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.opennebula.flower.plugins.module_utils._flwr import FlwrError, cli_for, superlink_argument_spec
+from ansible_collections.opennebula.flower.plugins.module_utils._flwr import (
+    SUPERNODE_ONLINE, FlwrError, cli_for, superlink_argument_spec)
 from ansible_collections.opennebula.flower.plugins.module_utils._flwr_registration import node_status
-from ansible_collections.opennebula.flower.plugins.module_utils._waiter import (
-    ABSENT, SUPERNODE_ONLINE, WaitError, Waiter)
+from ansible_collections.opennebula.flower.plugins.module_utils._waiter import ABSENT, WaitError, Waiter
 
 
 def main():

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: opennebula.flower contributors
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
-"""The appliance modules as the simulator's service VMs run them: context, discovery, partitions, enrollment."""
+"""The appliance modules as the simulator's service VMs run them: context, discovery, partitions, service
+registrations."""
 
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
@@ -18,8 +19,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from ansible_collections.opennebula.flower.plugins.module_utils._one_xmlrpc import OneXMLRPCClient
 from ansible_collections.opennebula.flower.plugins.modules import (
-    flower_appliance_context, flower_enrollment, flower_superlink_discovery, oneflow_service, oneflow_template,
-    onegate_vm)
+    flower_appliance_context, flower_service_registrations, flower_superlink_discovery, oneflow_service,
+    oneflow_template, onegate_vm)
 from ansible_collections.opennebula.flower.tests.unit.plugins.modules.conftest_flwr import (  # noqa: F401 pylint: disable=unused-import
     ec_public_key, fake_flwr)
 from tests.integration.opennebula.conftest import FAST_POLL, sim_args
@@ -148,7 +149,7 @@ def test_discovery_times_out_when_no_superlink_is_ready(service):
     assert 'within 2 s (3 attempts)' in failed['msg'] or 'within 2 s (4 attempts)' in failed['msg']
 
 
-def test_enrollment_registers_only_the_services_supernodes_and_unregisters_those_that_left(
+def test_service_registrations_take_only_the_services_supernodes_and_unregister_those_that_left(
         service, run_module, fake_flwr, tmp_path):
     superlink = service.vms('superlink')[0]
     first, second = service.vms('supernode')
@@ -163,18 +164,18 @@ def test_enrollment_registers_only_the_services_supernodes_and_unregisters_those
 
     args = fake_flwr.args(**service.as_vm(superlink))
     args.update(registry=str(tmp_path / 'registry.json'), enrollment_file=str(tmp_path / 'enrolled.json'))
-    check = run_module(flower_enrollment, args, check_mode=True, diff=True)
+    check = run_module(flower_service_registrations, args, check_mode=True, diff=True)
     assert check['changed'] and check['added'] == [str(first), str(second)]
     assert fake_flwr.state()['nodes'] == [] and not os.path.exists(args['enrollment_file'])
 
-    applied = run_module(flower_enrollment, args)
+    applied = run_module(flower_service_registrations, args)
     assert applied['changed'] and applied['enrolled'] == [str(first), str(second)]
     assert sorted(fake_flwr.state()['keys']) == sorted(k.split()[1] for k in keys.values())
-    assert not run_module(flower_enrollment, args)['changed']
+    assert not run_module(flower_service_registrations, args)['changed']
 
     service.scale('supernode', 1)
     gone = [vm for vm in (first, second) if vm not in service.vms('supernode')]
-    removed = run_module(flower_enrollment, args)
+    removed = run_module(flower_service_registrations, args)
     assert removed['changed'] and removed['removed'] == [str(v) for v in gone]
     statuses = dict((n['id'], n['status']) for n in fake_flwr.state()['nodes'])
     assert sorted(statuses.values()) == ['registered', 'unregistered']
@@ -190,18 +191,18 @@ def test_a_malformed_published_key_is_rejected_not_registered(service, run_modul
     service.publish(first, FL_NODE_PUBKEY='ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE')
     args = fake_flwr.args(**service.as_vm(service.vms('superlink')[0]))
     args.update(registry=str(tmp_path / 'registry.json'), enrollment_file=str(tmp_path / 'enrolled.json'))
-    result = run_module(flower_enrollment, args)
+    result = run_module(flower_service_registrations, args)
     assert not result['changed'] and list(result['rejected']) == [str(first)]
     assert 'ecdsa-sha2-nistp' in result['rejected'][str(first)]
 
 
-def test_a_superlink_outside_any_service_has_nothing_to_enroll(service, run_module, fake_flwr, tmp_path):
+def test_a_superlink_outside_any_service_has_nothing_to_register(service, run_module, fake_flwr, tmp_path):
     client = OneXMLRPCClient(service.sim.xmlrpc_url, service.sim.username, service.sim.password)
     standalone = client.call('template.instantiate', vm_template(client), 'superlink-standalone', False, '', False)
     service.sim.advance(120)
     args = fake_flwr.args(**service.as_vm(standalone))
     args.update(registry=str(tmp_path / 'registry.json'), enrollment_file=str(tmp_path / 'enrolled.json'))
-    result = run_module(flower_enrollment, args)
+    result = run_module(flower_service_registrations, args)
     assert not result.get('failed'), result
     assert result['in_service'] is False and not result['changed'] and result['enrolled'] == []
     assert not os.path.exists(fake_flwr.calls_path) or fake_flwr.calls() == []

@@ -60,7 +60,7 @@ def test_watch_publishes_the_enrolled_list_logs_failures_and_keeps_going(monkeyp
         dict(changed=True, added=['3'], removed=[], failed={}, rejected={}, enrolled=['3']),
         dict(changed=False, added=[], removed=[], failed={}, rejected={}, enrolled=['3']),
     ])
-    monkeypatch.setattr(watcher, 'reconcile', lambda doc, role, enrollment, cli, registry: next(results))
+    monkeypatch.setattr(watcher, 'reconcile', lambda doc, role, record, cli, registry: next(results))
     gate = Gate([service([3]), ServerError('Internal server error', status=500), service([3])])
     logged, slept = [], []
     watch(gate, None, 'supernode', None, None, Backoff(0.5, 4), logged.append, sleep=slept.append, passes=3)

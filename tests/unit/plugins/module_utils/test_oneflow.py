@@ -11,7 +11,7 @@ import copy
 import pytest
 
 from ansible_collections.opennebula.flower.plugins.module_utils._oneflow import (
-    build_merge_template, documents, ensure_template, find_document, log_tail, normalise_template_body,
+    SERVICE_ABSENT, SERVICE_RUNNING, build_merge_template, documents, ensure_template, find_document, log_tail, normalise_template_body,
     schema_for_version, service_summary, state_name, template_differs, to_schema,
 )
 
@@ -176,3 +176,12 @@ def test_ensure_template_sequence_and_check_mode():
     assert ensure_template(flow, 'fl-cluster', body)['changed'] and flow.calls[-1][:2] == ('update', 0)
     assert ensure_template(flow, 'fl-cluster', None, state='absent')['changed']
     assert flow.calls[-1] == ('delete', 0)
+
+
+def test_service_tables():
+    assert SERVICE_RUNNING.classify('COOLDOWN') == 'success'
+    assert SERVICE_RUNNING.classify('SCALING') == 'retry'
+    assert SERVICE_RUNNING.classify('WARNING') == 'failure'
+    assert SERVICE_ABSENT.classify('UNDEPLOYING') == 'retry'
+    assert SERVICE_ABSENT.classify('ABSENT') == 'success'
+    assert SERVICE_ABSENT.classify('FAILED_UNDEPLOYING') == 'failure'

@@ -151,6 +151,13 @@ def test_supervisor_socket_comes_from_the_configuration(tmp_path):
         _flower_service.supervisor_socket('[supervisorctl]\nserverurl=http://127.0.0.1:9001\n', '/x.conf')
 
 
+def test_a_supervisord_that_never_answers_fails_after_the_timeout(tmp_path):
+    supervisor = _flower_service.Supervisor(str(tmp_path / 'none.sock'), lambda argv: (0, '', ''), 'supervisord',
+                                            str(tmp_path / 'supervisord.conf'), timeout=0.3)
+    with pytest.raises(_flower_service.ServiceError, match='did not answer on .*none.sock'):
+        supervisor.start_daemon()
+
+
 @pytest.fixture
 def supervisor_service(run_module, tmp_path):
     """A real supervisord from the test virtualenv, in a short directory (UNIX socket paths are limited)."""

@@ -121,7 +121,7 @@ def test_in_vm_code_imports_neither_oned_nor_oneflow_and_needs_no_pyone():
     proc = _without_pyone(
         'import sys\n'
         'from ansible_collections.opennebula.flower.plugins.modules import (\n'
-        '    flower_enrollment, flower_superlink_discovery, onegate_service_info, onegate_vm)\n'
+        '    flower_service_registrations, flower_superlink_discovery, onegate_service_info, onegate_vm)\n'
         'from ansible_collections.opennebula.flower.plugins.module_utils import _appliance_enrollment_watch\n'
         'print(" ".join(sorted(m.rsplit(".", 1)[-1] for m in sys.modules if ".module_utils._" in m)))\n')
     assert proc.returncode == 0, proc.stderr

@@ -1,12 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright: opennebula.flower contributors
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
-"""Zero-touch SuperNode enrollment: the SuperLink registers the keys its own OneFlow service's SuperNode VMs
-published in OneGate (FL_NODE_PUBKEY), and unregisters the keys of VMs that left the service.
+"""The service's registrations: the SuperLink registers the keys its own OneFlow service's SuperNode VMs
+published in OneGate (FL_NODE_PUBKEY), and unregisters the keys of VMs that left the service. The appliance's
+enrollment service (``_appliance_enrollment_watch``) and the ``flower_service_registrations`` module both do it
+through ``reconcile``.
 
 Only VMs listed in the SuperLink's own service count, so a machine outside the service cannot get a key
-registered, whatever it presents. The enrollment file (``{vm id: public key}``) remembers what was enrolled,
-so a VM that left can be unregistered although OneGate no longer lists it.
+registered, whatever it presents. The record (``{vm id: public key}``, the appliance's ``enrolled.json``)
+remembers what was registered, so a VM that left can be unregistered although OneGate no longer lists it.
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -47,14 +49,14 @@ def wanted_keys(service_doc, role_name):
     return wanted, rejected
 
 
-def plan(enrolled, wanted):
-    """``(to_add, to_remove)``: VM ids whose key is new or changed, and enrolled entries to unregister."""
-    to_add = sorted((vm for vm, key in wanted.items() if enrolled.get(vm) != key), key=int)
-    to_remove = sorted((vm for vm, key in enrolled.items() if wanted.get(vm) != key), key=int)
+def plan(registered, wanted):
+    """``(to_add, to_remove)``: VM ids whose key is new or changed, and registered entries to unregister."""
+    to_add = sorted((vm for vm, key in wanted.items() if registered.get(vm) != key), key=int)
+    to_remove = sorted((vm for vm, key in registered.items() if wanted.get(vm) != key), key=int)
     return to_add, to_remove
 
 
-class EnrollmentFile(object):
+class RegistrationsFile(object):
     def __init__(self, path):
         self.path = path
 
@@ -72,21 +74,22 @@ class EnrollmentFile(object):
         os.rename(tmp, self.path)
 
 
-def reconcile(service_doc, role_name, enrollment, cli, registry, check_mode=False):
-    """Bring the SuperLink's registered keys in line with the service. Returns a result dict."""
-    enrolled = enrollment.load()
+def reconcile(service_doc, role_name, record, cli, registry, check_mode=False):
+    """Bring the SuperLink's registered keys in line with the service; ``record`` is a RegistrationsFile.
+    Returns a result dict, whose ``enrolled`` (the VM ids registered after it) is what FL_ENROLLED publishes."""
+    registered = record.load()
     wanted, rejected = wanted_keys(service_doc, role_name)
-    to_add, to_remove = plan(enrolled, wanted)
+    to_add, to_remove = plan(registered, wanted)
     added, removed, failed = [], [], {}
     for vm in to_remove:
         try:
-            Registration(cli, registry, enrolled[vm]).ensure_absent(check_mode)
+            Registration(cli, registry, registered[vm]).ensure_absent(check_mode)
         except RegistrationError as exc:
             failed[vm] = str(exc)
             continue
         removed.append(vm)
         if not check_mode:
-            del enrolled[vm]
+            del registered[vm]
     for vm in to_add:
         try:
             Registration(cli, registry, wanted[vm]).ensure_present(check_mode)
@@ -95,10 +98,10 @@ def reconcile(service_doc, role_name, enrollment, cli, registry, check_mode=Fals
             continue
         added.append(vm)
         if not check_mode:
-            enrolled[vm] = wanted[vm]
+            registered[vm] = wanted[vm]
     if (added or removed) and not check_mode:
-        enrollment.save(enrolled)
-    # In check mode `enrolled` is unchanged; this is what it would hold.
-    after = (set(enrolled) - set(removed)) | set(added)
+        record.save(registered)
+    # In check mode `registered` is unchanged; this is what it would hold.
+    after = (set(registered) - set(removed)) | set(added)
     return dict(changed=bool(added or removed), added=added, removed=removed, rejected=rejected, failed=failed,
                 enrolled=sorted(after, key=int))

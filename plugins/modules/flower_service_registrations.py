@@ -8,7 +8,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r'''
 ---
-module: flower_enrollment
+module: flower_service_registrations
 short_description: Register the SuperNode keys of this VM's OneFlow service with its SuperLink
 version_added: 1.0.0
 description:
@@ -16,11 +16,13 @@ description:
     the public key (C(FL_NODE_PUBKEY)) of every live VM of the SuperNode role with the SuperLink, and
     unregisters the keys of VMs that left the role or changed their key.
   - Only VMs of this service count, so a machine outside it cannot get a key registered.
-  - Keeps the public key of each enrolled VM in O(enrollment_file) so that keys of VMs that are gone can be
+  - Keeps the public key of each registered VM in O(enrollment_file) so that keys of VMs that are gone can be
     unregistered.
   - Flower never accepts an unregistered key again; a VM that comes back must publish a new key.
-  - A SuperLink VM outside any OneFlow service has no SuperNodes to enroll; the module then changes nothing and
+  - A SuperLink VM outside any OneFlow service has no SuperNodes to register; the module then changes nothing and
     returns RV(in_service=false) (its operator registers keys with M(opennebula.flower.flower_supernode_registration)).
+  - The appliance's enrollment service does the same continuously and publishes RV(enrolled) as C(FL_ENROLLED).
+  - Formerly C(opennebula.flower.flower_enrollment), which still redirects here until 2.0.0.
 extends_documentation_fragment:
   - opennebula.flower._flower_superlink
   - opennebula.flower._opennebula.onegate
@@ -34,7 +36,9 @@ options:
     type: path
     required: true
   enrollment_file:
-    description: JSON file of the keys this module enrolled, by VM id.
+    description:
+      - JSON file of the keys registered, by VM id (the appliance's enrollment service keeps this record as
+        C(enrolled.json) in the SuperLink's home).
     type: path
     required: true
 attributes:
@@ -43,10 +47,10 @@ attributes:
     description: Predicts exactly which keys would be registered and unregistered.
   diff_mode:
     support: full
-    description: The enrolled VM ids before and after.
+    description: The registered VM ids before and after.
   idempotent:
     support: full
-    description: Keys already enrolled are left alone.
+    description: Keys already registered are left alone.
 requirements:
   - python >= 3.8
 author:
@@ -54,8 +58,8 @@ author:
 '''
 
 EXAMPLES = r'''
-- name: Enroll the SuperNodes of this service
-  opennebula.flower.flower_enrollment:
+- name: Register the SuperNode keys of this service
+  opennebula.flower.flower_service_registrations:
     superlink: 127.0.0.1:9095
     root_certificates: /var/lib/flower/superlink/tls/ca.crt
     flwr: /opt/flower/venv/bin/flwr
@@ -80,7 +84,7 @@ removed:
   elements: str
   returned: success
 enrolled:
-  description: VM ids enrolled after the change.
+  description: VM ids whose keys are registered after the change (what the appliance publishes as C(FL_ENROLLED)).
   type: list
   elements: str
   returned: success
@@ -95,16 +99,16 @@ failed:
   returned: success
 '''
 
-from ansible_collections.opennebula.flower.plugins.module_utils._appliance_enrollment import (
-    EnrollmentFile, reconcile)
 from ansible_collections.opennebula.flower.plugins.module_utils._flwr import FlwrError, cli_for, superlink_argument_spec
 from ansible_collections.opennebula.flower.plugins.module_utils._flwr_registration import Registry
 from ansible_collections.opennebula.flower.plugins.module_utils._one_module import OpenNebulaModule
 from ansible_collections.opennebula.flower.plugins.module_utils._onegate import user_template
 from ansible_collections.opennebula.flower.plugins.module_utils._onegate_connection import ONEGATE
+from ansible_collections.opennebula.flower.plugins.module_utils._service_registrations import (
+    RegistrationsFile, reconcile)
 
 
-class EnrollmentModule(OpenNebulaModule):
+class ServiceRegistrationsModule(OpenNebulaModule):
     connection = ONEGATE
     fails_with = (FlwrError,)
 
@@ -122,21 +126,21 @@ class EnrollmentModule(OpenNebulaModule):
 
     def run(self, client):
         p = self.params
-        enrollment = EnrollmentFile(p['enrollment_file'])
-        before = sorted(enrollment.load(), key=int)
+        record = RegistrationsFile(p['enrollment_file'])
+        before = sorted(record.load(), key=int)
         if 'SERVICE_ID' not in user_template(client.get_vm()):
             return dict(changed=False, in_service=False, added=[], removed=[], enrolled=before, rejected={}, failed={})
         doc = client.get_service(extended=True)
         with cli_for(self.module) as cli:
-            result = reconcile(doc, p['supernode_role'], enrollment, cli, Registry(p['registry']), self.module.check_mode)
+            result = reconcile(doc, p['supernode_role'], record, cli, Registry(p['registry']), self.module.check_mode)
         if result['failed']:
-            self.module.fail_json(msg='enrollment failed for VM(s) %s' % ', '.join(sorted(result['failed'])), **result)
+            self.module.fail_json(msg='registration failed for VM(s) %s' % ', '.join(sorted(result['failed'])), **result)
         result.update(in_service=True, diff=dict(before=dict(enrolled=before), after=dict(enrolled=result['enrolled'])))
         return result
 
 
 def main():
-    EnrollmentModule().execute()
+    ServiceRegistrationsModule().execute()
 
 
 if __name__ == '__main__':
