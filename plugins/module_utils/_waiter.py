@@ -6,8 +6,7 @@
 A table names the success, failure and transitional states (``fnmatch`` patterns are allowed, e.g.
 ``ACTIVE/*_FAILURE``). The waiter polls with capped exponential backoff and jitter (or a pause of the
 caller's choosing per state) until a success state, fails fast on a failure state, and gives up after a
-timeout. ``sleep``, ``clock`` and ``rand`` are
-injectable so tests never wait for real.
+timeout. ``sleep``, ``clock`` and ``rand`` are injectable so tests never wait for real.
 """
 
 from __future__ import (absolute_import, division, print_function)
