@@ -9,6 +9,8 @@
 #                           that sets base_disk, the CI base disk (images/base/build-debian12-qcow2.sh) is used,
 #                           with TCG
 #   --frameworks a,b        frameworks to bake in (default: packer/ROLE.pkrvars.hcl's; sklearn on the CI base disk)
+#   --flower-version X      Flower release to bake in (default: a var file's flower_version, else the newest the
+#                           collection supports); one the collection does not support is refused before any build
 #   --out DIR               default build/images/ROLE (the QCOW2, its serial log, Packer's log and manifest,
 #                           build.json), build/images/ROLE-docker for the docker builder
 #   --force                 build even when DIR holds an image built from the same inputs
@@ -19,13 +21,14 @@ set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 CACHE_DIR=${XDG_CACHE_HOME:-$HOME/.cache}/opennebula-flower
 role=${1:-}
-case $role in superlink|supernode) shift ;; *) sed -n '2,16p' "$0" >&2; exit 2 ;; esac
-builder=qemu out="" force="" frameworks="" var_files=()
+case $role in superlink|supernode) shift ;; *) sed -n '2,18p' "$0" >&2; exit 2 ;; esac
+builder=qemu out="" force="" frameworks="" flower_version="" var_files=()
 while [ $# -gt 0 ]; do
   case $1 in
     --builder) builder=$2; shift 2 ;;
     --var-file) var_files+=("$(realpath "$2")"); shift 2 ;;
     --frameworks) frameworks=$2; shift 2 ;;
+    --flower-version) flower_version=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --force) force=1; shift ;;
     *) echo "build-image: unknown argument $1 (see $0 without arguments)" >&2; exit 2 ;;
@@ -38,6 +41,19 @@ out=$(realpath -m "${out:-$default_out}")
 say() { printf 'build-image[%s]: %s\n' "$role" "$*" >&2; }
 t0=$SECONDS
 cd "$REPO"
+
+# The Flower release, checked against the collection's table of supported releases
+# (plugins/module_utils/_flower_layouts.py), whose newest is the default.
+[ -n "$flower_version" ] || flower_version=$(sed -n 's/^ *flower_version *= *"\([^"]*\)".*/\1/p' \
+  "${var_files[@]+"${var_files[@]}"}" /dev/null | tail -n1)
+flower_version=$(python3 -c '
+import sys
+from ansible_collections.opennebula.flower.plugins.module_utils import _flower_layouts as table
+release = sys.argv[1] or table.default_release()
+why = table.problem(release)
+print("flower_version=%s %s" % (release, why) if why else release)
+sys.exit(2 if why else 0)' "$flower_version") || { say "$flower_version"; exit 2; }
+say "Flower $flower_version"
 
 # Frameworks: the option, else scikit-learn only on the CI base disk (the CI variant: as small as it can be), else
 # the role's variables file.
@@ -77,6 +93,7 @@ args=(-var "appliance_role=$role" -var-file "packer/$role.pkrvars.hcl")
 args+=(-var "frameworks=$fw_json")
 args+=(-var "wheelhouse_archive=$wheel_tar" -var "collection_archive=$work/collection.tar")
 for f in "${var_files[@]+"${var_files[@]}"}"; do args+=(-var-file "$f"); done
+args+=(-var "flower_version=$flower_version")
 base_key=""
 if [ "$builder" = qemu ]; then
   if [ -n "$ci_base" ]; then
@@ -126,7 +143,8 @@ if [ "$builder" = qemu ]; then
   rmdir "$out/packer" 2>/dev/null || true
 fi
 cat >"$out/build.json" <<EOF
-{"role": "$role", "builder": "$builder", "key": "$key", "build_seconds": $seconds, "frameworks": $fw_json,
+{"role": "$role", "builder": "$builder", "key": "$key", "build_seconds": $seconds, "flower_version": "$flower_version",
+ "frameworks": $fw_json,
  "artifact": "$artifact", "finished": "$(date -u +%Y-%m-%dT%H:%M:%SZ)"}
 EOF
 say "built $artifact in ${seconds}s (all in $((SECONDS - t0))s)"

@@ -6,11 +6,12 @@
 #                     (written by images/build-image.sh); TCG or KVM
 #   docker.appliance  the same image as a systemd container (fast; what the container end-to-end tests boot)
 #
-# Role, frameworks and Flower version: superlink.pkrvars.hcl, supernode.pkrvars.hcl. Everything the image
-# installs comes from an offline wheelhouse (images/wheelhouse.sh) and the collection archive: nothing is
-# downloaded at build time except the optional context package, and nothing at all at boot.
+# Role and frameworks: superlink.pkrvars.hcl, supernode.pkrvars.hcl. Everything the image installs comes from an
+# offline wheelhouse (images/wheelhouse.sh) and the collection archive: nothing is downloaded at build time except
+# the optional context package, and nothing at all at boot.
 # Packer 1.6.6: `packer build -only=qemu.appliance -var-file=... packer/appliance.pkr.hcl` (plugins.pkr.hcl is
-# for Packer 1.7+). images/build-image.sh prepares the inputs and runs this.
+# for Packer 1.7+). images/build-image.sh prepares the inputs and runs this; it also sets flower_version, from and
+# checked against the collection's table of supported releases (a validation block can only see the variable).
 
 variable "appliance_role" {
   type        = string
@@ -23,11 +24,10 @@ variable "appliance_role" {
 
 variable "flower_version" {
   type        = string
-  default     = "1.42.0"
-  description = "Flower release installed in the image (the default of ONEAPP_FLOWER_VERSION)"
+  description = "Flower release installed in the image (the default of ONEAPP_FLOWER_VERSION); images/build-image.sh sets it"
   validation {
-    condition     = length(split(".", var.flower_version)) == 3 && contains(["1.42", "1.31"], join(".", slice(split(".", var.flower_version), 0, 2)))
-    error_message = "The flower_version variable must be a supported Flower release: 1.42.x or 1.31.x."
+    condition     = var.flower_version != "" && regex_replace(var.flower_version, "^[0-9]+\\.[0-9]+\\.[0-9]+$", "") == ""
+    error_message = "The flower_version variable must be a release number major.minor.patch; images/build-image.sh checks that the collection supports it."
   }
 }
 

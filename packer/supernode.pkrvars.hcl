@@ -2,6 +2,5 @@
 # ONEAPP_FL_FRAMEWORK picks one at boot, nothing is downloaded then. CI builds it with ["sklearn"] only
 # (images/build-image.sh --frameworks).
 appliance_role = "supernode"
-flower_version = "1.42.0"
 frameworks     = ["pytorch", "tensorflow", "sklearn"]
 disk_size      = "10G"

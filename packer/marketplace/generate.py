@@ -6,8 +6,9 @@
 Three files in the marketplace appliance format (github.com/OpenNebula/marketplace: one YAML per app), as the
 prior system published them: flower-superlink.yaml and flower-supernode.yaml (type IMAGE with a VM template) and
 flower-service.yaml (the OneFlow service template, whose roles name the two apps). Sizes, checksums and times
-come from the QCOW2 files (images/build-image.sh writes them with build.json), the user inputs from
-plugins/module_utils/_appliance_schema.py: nothing is typed by hand, so nothing can go stale.
+come from the QCOW2 files (images/build-image.sh writes them with build.json, which records the Flower release
+they were built with), the user inputs from plugins/module_utils/_appliance_schema.py: nothing is typed by hand,
+so nothing can go stale.
 """
 
 import argparse
@@ -86,19 +87,14 @@ def load_build(images_dir, role):
     if os.path.isfile(os.path.join(directory, 'build.json')):
         with open(os.path.join(directory, 'build.json')) as handle:
             build = json.load(handle)
+    if not build.get('flower_version'):
+        raise SystemExit('generate: %s records no flower_version: rebuild the image (make images)'
+                         % os.path.join(directory, 'build.json'))
     facts = image_facts(path)
-    facts.update(path=path, frameworks=build.get('frameworks') or [], build_seconds=build.get('build_seconds'))
+    facts.update(path=path, frameworks=build.get('frameworks') or [], build_seconds=build.get('build_seconds'),
+                 flower_version=build['flower_version'])
     facts['os_id'], facts['os_release'] = image_os(os.path.join(directory, 'packer-os-release'))
     return facts
-
-
-def flower_version():
-    with open(os.path.join(ROOT, 'packer', 'superlink.pkrvars.hcl')) as handle:
-        for line in handle:
-            key, sep, value = line.partition('=')
-            if sep and key.strip() == 'flower_version':
-                return value.strip().strip('"')
-    raise SystemExit('generate: no flower_version in packer/superlink.pkrvars.hcl')
 
 
 def vm_app(role, facts, version, url_base):
@@ -182,8 +178,12 @@ def service_app(apps, version, max_supernodes=10):
 
 
 def render(images_dir, url_base):
-    version = flower_version()
-    apps = dict((role, vm_app(role, load_build(images_dir, role), version, url_base)) for role in ROLES)
+    builds = dict((role, load_build(images_dir, role)) for role in ROLES)
+    version = builds['superlink']['flower_version']
+    if builds['supernode']['flower_version'] != version:
+        raise SystemExit('generate: the SuperLink image runs Flower %s, the SuperNode image %s: one service needs one '
+                         'release (build both with the same)' % (version, builds['supernode']['flower_version']))
+    apps = dict((role, vm_app(role, builds[role], version, url_base)) for role in ROLES)
     documents = dict(('flower-%s.yaml' % role, apps[role]) for role in ROLES)
     documents['flower-service.yaml'] = service_app(apps, version)
     return dict((name, '---\n' + yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, width=110))

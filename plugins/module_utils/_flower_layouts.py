@@ -15,14 +15,16 @@ import re
 
 RELEASE = re.compile(r'^[0-9]+\.[0-9]+\.[0-9]+$')
 
+# release: the release of that minor the collection pins (requirements-test.txt, images/requirements-appliance.txt)
+#   and tests; the newest minor's is the default wherever no release is given (default_release);
 # api: 'http' serves Fleet, Control and ServerAppIo on one SuperLink port (flower-superlink --host/--port), 'grpc'
 #   a port per API (--fleet-api-address, --control-api-address, --serverappio-api-address);
 # control_on_fleet_port: the Control API answers on the Fleet port, so clients use it;
 # health: the SuperLink answers GET /health on the Fleet port (readiness is checked there, else on Control);
 # fleet_proxy: the Fleet port also serves Control, so an appliance exposes only the Fleet paths, through nginx.
 LAYOUTS = {
-    '1.42': {'api': 'http', 'control_on_fleet_port': True, 'health': True, 'fleet_proxy': True},
-    '1.31': {'api': 'grpc', 'control_on_fleet_port': False, 'health': False, 'fleet_proxy': False},
+    '1.42': {'release': '1.42.0', 'api': 'http', 'control_on_fleet_port': True, 'health': True, 'fleet_proxy': True},
+    '1.31': {'release': '1.31.0', 'api': 'grpc', 'control_on_fleet_port': False, 'health': False, 'fleet_proxy': False},
 }
 
 
@@ -34,6 +36,12 @@ def minor(release):
 def same_minor(release_a, release_b):
     """Whether two releases speak the same protocol (equal major.minor)."""
     return minor(release_a) == minor(release_b)
+
+
+def default_release():
+    """The release used where none is given: the newest supported minor's."""
+    newest = max(LAYOUTS, key=lambda key: tuple(int(part) for part in key.split('.')))
+    return LAYOUTS[newest]['release']
 
 
 def supported():

@@ -80,7 +80,7 @@ EXAMPLES = r'''
 - name: Read the context of a SuperNode appliance
   opennebula.flower.flower_appliance_context:
     role: supernode
-    installed_versions: ["1.42.0"]
+    installed_versions: ["{{ appliance_flower_version }}"]
     installed_frameworks: [sklearn]
   register: appliance
   no_log: true  # the result holds the operator's TLS key when one is given

@@ -77,7 +77,7 @@ author:
 EXAMPLES = r'''
 - name: Wait for the SuperLink of this service
   opennebula.flower.flower_superlink_discovery:
-    flower_version: 1.42.0
+    flower_version: "{{ supernode_flower_version }}"
     timeout: 600
   register: discovered
 

@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from ansible_collections.opennebula.flower.plugins.module_utils._flower_layouts import default_release
 from ansible_collections.opennebula.flower.plugins.module_utils._one_documents import find_by_name
 from ansible_collections.opennebula.flower.plugins.module_utils._one_template_syntax import render_template
 from ansible_collections.opennebula.flower.plugins.module_utils._one_xmlrpc import OneXMLRPCClient
@@ -100,7 +101,7 @@ def test_the_service_runs_only_after_the_superlink_published_fl_ready(cloud, dep
     superlink = cloud.user_template(cloud.vms(deployed["service"], "superlink")[0])
     ca = superlink["FL_CA_CERT"]
     assert ca.startswith("-----BEGIN CERTIFICATE-----")
-    assert superlink["FL_ENDPOINT"].endswith(":9092") and superlink["FL_VERSION"] == "1.42.0"
+    assert superlink["FL_ENDPOINT"].endswith(":9092") and superlink["FL_VERSION"] == default_release()
     assert (superlink["FL_TLS"], superlink["FL_AUTH"]) == ("YES", "YES")
     assert "SuperLink Fleet API at %s" % superlink["FL_ENDPOINT"] in deployed["deploy_output"]
 

@@ -10,6 +10,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from ansible_collections.opennebula.flower.plugins.module_utils._flower_layouts import layout
+
 REPO = Path(__file__).resolve().parents[2]
 
 # Scores a saved digits model on the whole test set, in the federation's virtualenv.
@@ -82,7 +84,7 @@ class LocalFederation:
 
     @property
     def control_address(self):
-        return "127.0.0.1:%d" % (self.port_base + (2 if self.version.startswith("1.42") else 3))
+        return "127.0.0.1:%d" % (self.port_base + (2 if layout(self.version)["control_on_fleet_port"] else 3))
 
     def last_run(self):
         record = json.loads((self.superlink_home / "last-run.json").read_text())

@@ -15,11 +15,12 @@ import time
 from pathlib import Path
 
 from tests.e2e import use_cases
+from ansible_collections.opennebula.flower.plugins.module_utils._flower_layouts import default_release
 from ansible_collections.opennebula.flower.plugins.module_utils._training import FRAMEWORK_MODULES
 from tests.e2e.federation import BIN, REPO, LocalFederation
 
 PORT_BASE = 20300
-DEFAULT_VERSION = "1.42.0"  # what `make demo` deploys without -e flower_version
+DEFAULT_VERSION = default_release()  # what `make demo` deploys without -e flower_version
 DEFAULTS = {"flower_version": DEFAULT_VERSION}
 COMMAND = re.compile(r"^make (demo|train)\b")
 

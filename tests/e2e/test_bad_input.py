@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from ansible_collections.opennebula.flower.plugins.module_utils._flower_layouts import problem
 from tests.e2e.federation import REPO, LocalFederation
 
 CA_PEM = """-----BEGIN CERTIFICATE-----
@@ -31,7 +32,7 @@ def test_unsupported_flower_version(fed):
     fed.version = "9.9.9"
     proc = fed.playbook("site.yml", check=False)
     assert proc.returncode != 0
-    assert "flower_version=9.9.9 is not a supported Flower release; allowed: 1.42.x, 1.31.x" in proc.stdout
+    assert "flower_version=9.9.9 %s" % problem("9.9.9") in proc.stdout
     assert_nothing_deployed(fed)
 
 

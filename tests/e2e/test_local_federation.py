@@ -7,6 +7,8 @@ import urllib.request
 
 import pytest
 
+from ansible_collections.opennebula.flower.plugins.module_utils._flower_layouts import LAYOUTS
+
 pytestmark = pytest.mark.e2e
 
 NEW_KEY = """
@@ -19,7 +21,7 @@ open(sys.argv[1], "wb").write(key.private_bytes(serialization.Encoding.PEM, seri
 """
 
 
-@pytest.fixture(scope="module", params=["1.42.0", "1.31.0"])
+@pytest.fixture(scope="module", params=[layout["release"] for layout in LAYOUTS.values()])
 def federation(request, readme):
     _number, deployed = readme.first("flower_version", request.param)
     fed = deployed.fed

@@ -18,7 +18,7 @@ import generate  # noqa: E402  pylint: disable=wrong-import-position
 from ansible_collections.opennebula.flower.plugins.module_utils import _appliance_schema as schema  # noqa: E402
 
 
-def make_image(directory, role, size, payload, frameworks=()):
+def make_image(directory, role, size, payload, frameworks=(), flower_version="1.42.0"):
     role_dir = directory / role
     role_dir.mkdir(parents=True, exist_ok=True)
     path = role_dir / ("flower-%s.qcow2" % role)
@@ -28,7 +28,7 @@ def make_image(directory, role, size, payload, frameworks=()):
     subprocess.run(["qemu-img", "resize", "-q", str(path), size], check=True)
     raw.unlink()
     (role_dir / "build.json").write_text(json.dumps({"role": role, "frameworks": list(frameworks),
-                                                     "build_seconds": 60}))
+                                                     "flower_version": flower_version, "build_seconds": 60}))
     (role_dir / "packer-os-release").write_text('PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\n'
                                                 'VERSION_ID="12"\n')
     return path
@@ -103,6 +103,17 @@ def test_check_reports_metadata_of_a_rebuilt_image_as_stale(images, tmp_path):
 def test_an_image_without_its_recorded_os_is_an_error_naming_the_file(images, tmp_path):
     (images / "supernode" / "packer-os-release").unlink()
     with pytest.raises(SystemExit, match="supernode/packer-os-release is missing: rebuild the image"):
+        generate.render(str(images), "https://images.example.org/fl")
+
+
+def test_the_release_is_the_one_the_images_were_built_with_and_the_same_for_both(images, tmp_path):
+    build = json.loads((images / "supernode" / "build.json").read_text())
+    (images / "supernode" / "build.json").write_text(json.dumps(dict(build, flower_version="1.31.0")))
+    with pytest.raises(SystemExit, match="SuperLink image runs Flower 1.42.0, the SuperNode image 1.31.0"):
+        generate.render(str(images), "https://images.example.org/fl")
+    del build["flower_version"]
+    (images / "supernode" / "build.json").write_text(json.dumps(build))
+    with pytest.raises(SystemExit, match="supernode/build.json records no flower_version: rebuild the image"):
         generate.render(str(images), "https://images.example.org/fl")
 
 
