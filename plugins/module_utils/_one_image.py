@@ -72,8 +72,7 @@ def ensure_image(one, waiter, name, state='present', attrs=None, datastore_id=1,
             one.image_delete(image_id)
             if wait:
                 try:
-                    waiter.wait(lambda: fetch(image_id), state_of,
-                                IMAGE_DELETED, **wait_kwargs)
+                    waiter.wait(lambda: fetch(image_id), state_of, IMAGE_DELETED, **wait_kwargs)
                 except WaitError as exc:
                     raise ImageError('image %s: %s' % (name, exc.message), None, True)
         return dict(changed=True, image=image_summary(existing))
