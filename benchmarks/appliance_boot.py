@@ -40,9 +40,8 @@ RUNNING = 2
 def build_images():
     images = {}
     for role in ("superlink", "supernode"):
-        out = subprocess.run([str(REPO / "images/build-appliance.sh"), "--name", "local/flower-%s:bench" % role,
-                              "--playbook", "playbooks/appliance_install.yml", "-e", "appliance_role=%s" % role],
-                             cwd=REPO, capture_output=True, text=True, check=True)
+        out = subprocess.run([str(REPO / "images/build-image.sh"), role, "--builder", "docker", "--frameworks",
+                              "sklearn"], cwd=REPO, capture_output=True, text=True, check=True)
         images[role] = out.stdout.strip().splitlines()[-1]
     return images
 

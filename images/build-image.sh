@@ -6,7 +6,7 @@
 # Usage: images/build-image.sh ROLE [options]           ROLE: superlink | supernode
 #   --builder qemu|docker   default qemu
 #   --var-file FILE         extra Packer variables (repeatable), e.g. packer/production.pkrvars.hcl; without one
-#                           that sets base_disk, the CI base disk (images/base/build-debian12-qcow2.sh) is used,
+#                           that sets base_disk, the CI base disk (images/base/debian12.sh qcow2) is used,
 #                           with TCG
 #   --frameworks a,b        frameworks to bake in (default: packer/ROLE.pkrvars.hcl's; sklearn on the CI base disk)
 #   --flower-version X      Flower release to bake in (default: a var file's flower_version, else the newest the
@@ -97,7 +97,7 @@ args+=(-var "flower_version=$flower_version")
 base_key=""
 if [ "$builder" = qemu ]; then
   if [ -n "$ci_base" ]; then
-    base=$(images/base/build-debian12-qcow2.sh | tail -n1)
+    base=$(images/base/debian12.sh qcow2 | tail -n1)
     base_key=$(cat "$base/KEY")
     args+=(-var "base_disk=file://$base/disk.qcow2" -var "ssh_private_key_file=$base/packer_ed25519"
       -var accelerator=tcg)
@@ -113,7 +113,9 @@ if [ "$builder" = qemu ]; then
   fi
   args+=(-var "image_name=flower-$role.qcow2")
 else
-  images/base/build-debian12.sh >&2
+  base=$(images/base/debian12.sh docker | tail -n1)
+  base_key=$(/usr/bin/docker image inspect --format '{{ index .Config.Labels "org.opennebula.flower.base-key" }}' "$base")
+  args+=(-var "docker_base_image=$base")
 fi
 args+=(-var "output_directory=$out/packer")
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Print a hash of what the VM images and their boot test are made of: Packer templates and playbook, image
-# scripts and requirement files, the appliance role and playbooks, and tests/images/vm. `make test-images` writes
+# scripts and requirement files, the appliance role and playbook, and tests/images/vm. `make test-images` writes
 # it to images/tested-inputs.sha256 when it passes; .ci/run runs make test-images when the two differ.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -2,7 +2,7 @@
 # install entry point, through packer/appliance.yml and Packer's ansible provisioner).
 #
 #   qemu.appliance    a QCOW2 for OpenNebula from a base disk: the Ubuntu 24.04 cloud image in production
-#                     (production.pkrvars.hcl), the Debian 12 disk of images/base/build-debian12-qcow2.sh in CI
+#                     (production.pkrvars.hcl), the Debian 12 disk of images/base/debian12.sh qcow2 in CI
 #                     (written by images/build-image.sh); TCG or KVM
 #   docker.appliance  the same image as a systemd container (fast; what the container end-to-end tests boot)
 #

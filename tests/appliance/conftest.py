@@ -1,5 +1,5 @@
-"""Fixtures for the appliance tests: docker (made available, or a clear skip), images built with images/*.sh, and
-systemd containers that are removed even when a test fails.
+"""Fixtures for the appliance tests: docker (made available, or a clear skip), the appliance images built by
+Packer's docker source (images/build-image.sh), and systemd containers that are removed even when a test fails.
 
 Without docker the tests skip, unless FLOWER_REQUIRE_DOCKER is set (CI sets it): then they fail."""
 
@@ -35,17 +35,17 @@ def _script(*cmd, timeout=1800):
 
 @pytest.fixture(scope="session")
 def base_image(docker_available):
-    """local/debian12-systemd:latest (images/base/build-debian12.sh: cached)."""
-    _script("images/base/build-debian12.sh")
-    return "local/debian12-systemd:latest"
+    """local/debian12-systemd:latest, the docker base of the appliance images (images/base/debian12.sh: cached)."""
+    return _script("images/base/debian12.sh", "docker").stdout.strip().splitlines()[-1]
 
 
 @pytest.fixture(scope="session")
-def build_appliance(base_image):
-    """build_appliance(name, playbook, *args) -> CompletedProcess (with .elapsed and .image) of
-    images/build-appliance.sh --name NAME --playbook PLAYBOOK ARGS (cached by its inputs)."""
-    def build(name, playbook, *args):
-        proc = _script("images/build-appliance.sh", "--name", name, "--playbook", playbook, *args)
+def build_image(docker_available):
+    """build_image(role, *args) -> CompletedProcess (with .elapsed and .image) of
+    images/build-image.sh ROLE --builder docker --frameworks sklearn ARGS: Packer's docker source, the template the
+    QCOW2 files come from (cached by its inputs)."""
+    def build(role, *args):
+        proc = _script("images/build-image.sh", role, "--builder", "docker", "--frameworks", "sklearn", *args)
         proc.image = proc.stdout.strip().splitlines()[-1]
         return proc
     return build
@@ -53,15 +53,13 @@ def build_appliance(base_image):
 
 @pytest.fixture(scope="session")
 def appliance_images(request):
-    """{'superlink': image, 'supernode': image} built by images/build-appliance.sh from playbooks/appliance_install.yml.
+    """{'superlink': image, 'supernode': image} built by Packer's docker source (build_image).
     OFL_APPLIANCE_IMAGES="superlink=IMAGE,supernode=IMAGE" reuses images while iterating (see oneflow_cloud.py)."""
     override = os.environ.get("OFL_APPLIANCE_IMAGES")
     if override:
         return dict(pair.split("=", 1) for pair in override.split(","))
-    build_appliance = request.getfixturevalue("build_appliance")
-    return {role: build_appliance("local/flower-%s:e2e" % role, "playbooks/appliance_install.yml",
-                                  "-e", "appliance_role=%s" % role).image
-            for role in ("superlink", "supernode")}
+    build_image = request.getfixturevalue("build_image")
+    return {role: build_image(role).image for role in ("superlink", "supernode")}
 
 
 @pytest.fixture
