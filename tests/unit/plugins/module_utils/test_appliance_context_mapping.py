@@ -79,3 +79,19 @@ def test_the_superlink_publishes_the_declared_onegate_attributes():
     declared = [a for v in schema.SCHEMA for a in v.onegate]
     assert sorted(declared) == ['FL_AUTH', 'FL_TLS', 'FL_VERSION']
     assert set(declared) <= set(attributes)
+
+
+def _plain_values(*paths):
+    values = {}
+    for path in paths:
+        for name, value in (yaml.safe_load((ROOT / path).read_text()) or {}).items():
+            if isinstance(value, str) and '{{' not in value and (value.startswith('/') or value.startswith('flower-')):
+                values[value] = name
+    return values
+
+
+def test_the_appliance_role_does_not_restate_the_flower_roles_paths_or_services():
+    owned = _plain_values(*['roles/%s/%s/main.yml' % (role, kind) for role in (schema.SUPERLINK, schema.SUPERNODE)
+                            for kind in ('defaults', 'vars')])
+    restated = _plain_values('roles/appliance/defaults/main.yml', 'roles/appliance/vars/main.yml')
+    assert dict((name, owned[value]) for value, name in restated.items() if value in owned) == {}
