@@ -28,8 +28,12 @@ started on error), generates the templates' `USER_INPUTS` (`lookup('opennebula.f
 and this table. Empty values, as OneFlow passes for inputs left blank, mean the default. `text64` values are
 base64, as Sunstone encodes them.
 
-| Variable | Roles | Type | Default | Allowed | Description |
-|---|---|---|---|---|---|
+The Becomes column says what each variable sets: the superlink or supernode role's variable, the Flower App's
+run-config key (a training default), the SuperNode's OneGate discovery setting, the OneGate attribute the
+SuperLink publishes from it.
+
+| Variable | Roles | Type | Default | Allowed | Description | Becomes |
+|---|---|---|---|---|---|---|
 """
 
 
@@ -45,15 +49,32 @@ def _default(var, app_config):
     return '`%s`' % var.default if var.default != '' else '(empty)'
 
 
+def becomes(var):
+    """What ``var`` sets, in words, from its schema entry."""
+    parts = []
+    names = [var.role_variable(role) for role in var.roles if var.role_variable(role)]
+    if names:
+        parts.append('role variable %s' % ', '.join('`%s`' % n for n in names)
+                     + (' (%s)' % var.convert.__doc__ if var.convert else ''))
+    if var.run_config:
+        parts.append('run config `%s`' % var.run_config)
+    if var.discovery:
+        parts.append('discovery `%s`' % var.discovery)
+    if var.onegate:
+        parts.append('OneGate %s' % ', '.join('`%s`' % a for a in var.onegate))
+    if var.effect:
+        parts.append(var.effect)
+    return '; '.join(parts)
+
+
 def render():
     with open(APP_CONFIG, 'rb') as handle:
         app_config = tomllib.load(handle)['tool']['flwr']['app']['config']
     rows = []
     for var in SCHEMA:
-        description = var.description + (' (run config `%s`)' % var.run_config if var.run_config else '')
-        rows.append('| `%s` | %s | %s | %s | %s | %s |' % (
+        rows.append('| `%s` | %s | %s | %s | %s | %s | %s |' % (
             var.context_name, ', '.join(var.roles), var.kind, _default(var, app_config), _cell(var.allowed_text()),
-            _cell(description) + (' (secret: never logged)' if var.secret else '')))
+            _cell(var.description) + (' (secret: never logged)' if var.secret else ''), _cell(becomes(var))))
     skipped = ['| %s | %s |' % (', '.join('`%s%s`' % (PREFIX, n.strip()) for n in names.split(',')), _cell(why))
                for names, why in NOT_CARRIED_OVER]
     return HEAD + '\n'.join(rows) + '\n' + TAIL + NOT_CARRIED_HEAD + '\n'.join(skipped) + '\n'

@@ -17,7 +17,7 @@ __metaclass__ = type
 import os
 
 from ansible_collections.opennebula.flower.plugins.module_utils._appliance_schema import (
-    SUPERLINK, parse_node_config, parse_subject_alt_names, selected_framework, training_config, validate)
+    SUPERLINK, selected_framework, training_config, validate, variables_for)
 from ansible_collections.opennebula.flower.plugins.module_utils._onegate import parse_one_env
 
 ONE_ENV_HEAD = ('TOKENTXT', 'VMID', 'ONEGATE_ENDPOINT')
@@ -69,29 +69,17 @@ def vm_addresses(context):
     return [context[k] for k in nics if context[k]]
 
 
-def superlink_vars(values, context, installed_version):
-    addresses = vm_addresses(context)
-    extra = parse_subject_alt_names(values['FL_CERT_EXTRA_SAN'])
-    return {
-        'superlink_flower_version': values['FLOWER_VERSION'] or installed_version,
-        'superlink_tls_enabled': values['FL_TLS_ENABLED'],
-        'superlink_auth_enabled': values['FL_AUTH_ENABLED'],
-        'superlink_tls_operator_ca_cert': values['FL_SSL_CA_CERTFILE'],
-        'superlink_tls_operator_cert': values['FL_SSL_CERTFILE'],
-        'superlink_tls_operator_key': values['FL_SSL_KEYFILE'],
-        'superlink_tls_subject_alt_names': addresses[1:] + extra,
-        'superlink_advertised_host': addresses[0] if addresses else context.get('HOSTNAME', '127.0.0.1'),
-    }
-
-
-def supernode_vars(values, installed_version):
-    return {
-        'supernode_flower_version': values['FLOWER_VERSION'] or installed_version,
-        'supernode_tls_enabled': values['FL_TLS_ENABLED'],
-        'supernode_superlink_address': values['FL_SUPERLINK_ADDRESS'],
-        'supernode_superlink_ca_cert': values['FL_SSL_CA_CERTFILE'],
-        'supernode_node_config': parse_node_config(values['FL_NODE_CONFIG']),
-    }
+def role_vars(role, values, context, installed_version):
+    """The role variables the schema's variables set, with what comes from the VM rather than a variable: the
+    SuperLink advertises its first NIC's address and its certificate names the other NICs' too."""
+    image = {'release': installed_version}
+    result = dict((v.role_variable(role), v.role_value(values[v.name], image))
+                  for v in variables_for(role) if v.role_variable(role))
+    if role == SUPERLINK:
+        addresses = vm_addresses(context)
+        result['superlink_tls_subject_alt_names'] = addresses[1:] + result['superlink_tls_subject_alt_names']
+        result['superlink_advertised_host'] = addresses[0] if addresses else context.get('HOSTNAME', '127.0.0.1')
+    return result
 
 
 def training_defaults(values, framework=''):
@@ -103,13 +91,8 @@ def training_defaults(values, framework=''):
     return config
 
 
-def discovery_settings(values):
-    return {
-        'timeout': values['FL_DISCOVERY_TIMEOUT'],
-        'backoff': values['FL_EDGE_BACKOFF'],
-        'max_backoff': values['FL_EDGE_MAX_BACKOFF'],
-        'num_partitions': values['FL_NUM_PARTITIONS'],
-    }
+def discovery_settings(role, values):
+    return dict((v.discovery, values[v.name]) for v in variables_for(role) if v.discovery)
 
 
 def appliance_config(role, context, installed_versions, installed_frameworks=()):
@@ -123,21 +106,16 @@ def appliance_config(role, context, installed_versions, installed_frameworks=())
         return None, errors
     installed = installed_versions[0] if installed_versions else ''
     framework = selected_framework(role, values, list(installed_frameworks))
-    if role == SUPERLINK:
-        role_vars = superlink_vars(values, context, installed)
-        discovery, training = {}, training_defaults(values, framework)
-    else:
-        role_vars = supernode_vars(values, installed)
-        discovery, training = discovery_settings(values), {}
+    variables = role_vars(role, values, context, installed)
     result = {
-        'role_vars': role_vars,
-        'discovery': discovery,
-        'training': training,
+        'role_vars': variables,
+        'discovery': discovery_settings(role, values),
+        'training': training_defaults(values, framework) if role == SUPERLINK else {},
         'vm_id': context.get('VMID', ''),
         'service_id': context.get('SERVICE_ID', ''),
         'addresses': vm_addresses(context),
         'onegate': bool(context.get('ONEGATE_ENDPOINT') and context.get('TOKENTXT')),
-        'flower_version': role_vars[role + '_flower_version'],
+        'flower_version': variables[role + '_flower_version'],
         'log_level': values['FL_LOG_LEVEL'],
         'framework': framework,
     }

@@ -3,11 +3,12 @@
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 """The one schema of the appliances' CONTEXT variables.
 
-Everything about a variable lives here: its type, default, allowed values, the roles that read it and its
-description. From it come the validation at boot (every error at once), the ``user_inputs`` of the VM and
-OneFlow templates, and the reference table in docs/appliance-context.md. The mapping to role variables and to
-train.yml's defaults is in ``_appliance_context``. Variables of the prior system that would do nothing here are
-not in the schema; ``NOT_CARRIED_OVER`` says why.
+Everything about a variable lives here: its type, default, allowed values, the roles that read it, its
+description and what it becomes (a role variable, a run-config key, a discovery setting, the OneGate attributes the
+SuperLink publishes from it). From it come the validation at boot (every error at once), the role variables and
+discovery settings ``_appliance_context`` returns, the ``user_inputs`` of the VM and OneFlow templates, and the
+reference table in docs/appliance-context.md. Variables of the prior system that would do nothing here are not in
+the schema; ``NOT_CARRIED_OVER`` says why.
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -41,7 +42,8 @@ class Variable(object):
     """One CONTEXT variable. ``check(value, allowed)`` returns an error text or None for a parsed value."""
 
     def __init__(self, name, roles, kind, default, description, choices=None, minimum=None, maximum=None,
-                 check=None, allowed=None, secret=False, mandatory=False, run_config=None, unset=None):
+                 check=None, allowed=None, secret=False, mandatory=False, run_config=None, unset=None,
+                 role_var=None, convert=None, discovery=None, onegate=(), effect=None):
         self.name = name
         self.roles = roles
         self.kind = kind                # boolean | text | text64 | list | number | number-float
@@ -56,6 +58,21 @@ class Variable(object):
         self.mandatory = mandatory
         self.run_config = run_config    # the run-config key a training variable sets (None: not a training one)
         self.unset = unset              # the choice that means "none", parsed as '' (the prior appliances' 'none')
+        # The role variable it sets, without the role prefix: one name for every role in ``roles``, or
+        # {role: name} where the roles name it differently.
+        self.role_var = role_var
+        self.convert = convert          # (value, image) -> the role variable's value; image: what the image holds
+        self.discovery = discovery      # the OneGate discovery setting it sets (a SuperNode's)
+        self.onegate = onegate          # the SuperLink's OneGate attributes that publish it
+        self.effect = effect            # what it becomes besides the above, in words
+
+    def role_variable(self, role):
+        """The role variable this variable sets in ``role``, None for none."""
+        name = self.role_var.get(role) if isinstance(self.role_var, dict) else self.role_var
+        return '%s_%s' % (role, name) if name and role in self.roles else None
+
+    def role_value(self, value, image):
+        return self.convert(value, image) if self.convert else value
 
     @property
     def context_name(self):
@@ -182,60 +199,83 @@ def _node_config(value):
     return None
 
 
+def _installed_if_empty(value, image):
+    """empty means the release installed in the image"""
+    return value or image['release']
+
+
+def _as_node_config(value, image):
+    """parsed into a mapping"""
+    return parse_node_config(value)
+
+
+def _as_subject_alt_names(value, image):
+    """parsed into a list, after the addresses of the VM's other NICs"""
+    return parse_subject_alt_names(value)
+
+
 SCHEMA = (
     Variable('FLOWER_VERSION', BOTH, 'text', '',
              'Flower release to run; empty means the release installed in the image',
-             check=_version, allowed='a release installed in the image'),
+             check=_version, allowed='a release installed in the image', role_var='flower_version',
+             convert=_installed_if_empty, onegate=('FL_VERSION',)),
     Variable('FL_LOG_LEVEL', BOTH, 'list', 'INFO',
              'Log level of the Flower service (FLWR_LOG_LEVEL in its journal); DEBUG may log sensitive details',
-             choices=('DEBUG', 'INFO', 'WARNING', 'ERROR')),
+             choices=('DEBUG', 'INFO', 'WARNING', 'ERROR'),
+             effect='`FLWR_LOG_LEVEL` of the Flower service (a systemd drop-in)'),
     Variable('FL_FRAMEWORK', BOTH, 'list', '',
              'ML framework, one baked into the image (nothing is downloaded at boot). SuperNode: what its ClientApps '
              "train with (node config framework); empty means the image's first. SuperLink: the training default "
              "for FL_USE_CASE (run config framework); empty means the use case's first that the image holds",
-             choices=FRAMEWORKS),
+             choices=FRAMEWORKS, effect='SuperNode: node config `framework`; SuperLink: run config `framework`'),
     Variable('FL_TLS_ENABLED', BOTH, 'boolean', True,
-             'TLS between SuperNodes and the SuperLink'),
+             'TLS between SuperNodes and the SuperLink', role_var='tls_enabled', onegate=('FL_TLS',)),
     Variable('FL_AUTH_ENABLED', (SUPERLINK,), 'boolean', True,
-             'Only SuperNodes whose keys the SuperLink registered may join (needs TLS)'),
+             'Only SuperNodes whose keys the SuperLink registered may join (needs TLS)', role_var='auth_enabled',
+             onegate=('FL_AUTH',)),
     Variable('FL_SSL_CA_CERTFILE', BOTH, 'text64', '',
              'Operator CA certificate, base64 PEM (SuperLink: with FL_SSL_CERTFILE and FL_SSL_KEYFILE; '
              'SuperNode: the CA to trust instead of the one published in OneGate)',
-             check=_pem_certificates, allowed='a base64-encoded PEM certificate'),
+             check=_pem_certificates, allowed='a base64-encoded PEM certificate',
+             role_var={SUPERLINK: 'tls_operator_ca_cert', SUPERNODE: 'superlink_ca_cert'}),
     Variable('FL_SSL_CERTFILE', (SUPERLINK,), 'text64', '',
              'Operator server certificate (with its chain), base64 PEM',
-             check=_pem_certificates, allowed='a base64-encoded PEM certificate'),
+             check=_pem_certificates, allowed='a base64-encoded PEM certificate', role_var='tls_operator_cert'),
     Variable('FL_SSL_KEYFILE', (SUPERLINK,), 'text64', '',
              'Operator server private key, base64 PEM without a passphrase',
-             check=_pem_private_key, allowed='a base64-encoded PEM private key', secret=True),
+             check=_pem_private_key, allowed='a base64-encoded PEM private key', secret=True,
+             role_var='tls_operator_key'),
     Variable('FL_CERT_EXTRA_SAN', (SUPERLINK,), 'text', '',
              'Extra names in the SuperLink certificate, comma separated IP:<address> or DNS:<name> (an operator '
              'certificate from FL_SSL_CERTFILE must already hold them)',
-             check=_sans, allowed='comma-separated IP:<address> or DNS:<name> entries'),
+             check=_sans, allowed='comma-separated IP:<address> or DNS:<name> entries',
+             role_var='tls_subject_alt_names', convert=_as_subject_alt_names),
     Variable('FL_SUPERLINK_ADDRESS', (SUPERNODE,), 'text', '',
              'SuperLink Fleet API host:port; empty means discover it in the OneFlow service through OneGate',
-             check=_host_port, allowed='host:port'),
+             check=_host_port, allowed='host:port', role_var='superlink_address'),
     Variable('FL_NODE_CONFIG', (SUPERNODE,), 'text', '',
              'Node config for the ClientApps (key=value pairs separated by spaces); empty means '
              'partition-id and num-partitions from the node index in the service role',
-             check=_node_config, allowed='key=value pairs'),
+             check=_node_config, allowed='key=value pairs', role_var='node_config', convert=_as_node_config),
     Variable('FL_NUM_PARTITIONS', (SUPERNODE,), 'number', 0,
              'Number of data partitions for the automatic node config (the service template sets the role '
              'max_vms so that scaling moves no partition); 0 means the role cardinality at boot',
-             minimum=0, maximum=10000),
+             minimum=0, maximum=10000, discovery='num_partitions'),
     Variable('FL_DISCOVERY_TIMEOUT', (SUPERNODE,), 'number', 900,
-             'Seconds to wait for the SuperLink to publish FL_READY in OneGate', minimum=10, maximum=86400),
+             'Seconds to wait for the SuperLink to publish FL_READY in OneGate', minimum=10, maximum=86400,
+             discovery='timeout'),
     Variable('FL_EDGE_BACKOFF', (SUPERNODE,), 'list', 'exponential',
-             'Retry pattern of the OneGate discovery', choices=('exponential', 'fixed')),
+             'Retry pattern of the OneGate discovery', choices=('exponential', 'fixed'), discovery='backoff'),
     Variable('FL_EDGE_MAX_BACKOFF', (SUPERNODE,), 'number', 60,
-             'Longest wait between two OneGate discovery attempts, in seconds', minimum=1, maximum=3600),
+             'Longest wait between two OneGate discovery attempts, in seconds', minimum=1, maximum=3600,
+             discovery='max_backoff'),
     # Training defaults: the run-config keys they name, written to training.json on the SuperLink, the defaults of
     # playbooks/train.yml there (its -e variables still win). Empty means the app's own default (its pyproject.toml);
     # the rules between them are the app's (_training), checked here at boot as far as the variables set go.
     Variable('FL_USE_CASE', (SUPERLINK,), 'list', 'none',
              'Training default: the use case whose Flower App train.yml runs, with FedAvg (docs/use-cases.md); '
              'none (or empty) means the digits demo app and its strategies', choices=('none',) + tuple(USE_CASES),
-             unset='none'),
+             unset='none', effect='run config `use-case`'),
     Variable('FL_NUM_ROUNDS', (SUPERLINK,), 'number', None,
              'Training default: federated rounds per run', minimum=1, maximum=10000, run_config='num-server-rounds'),
     Variable('FL_STRATEGY', (SUPERLINK,), 'list', None,
