@@ -45,8 +45,9 @@ test-e2e: venv
 test-frameworks: venv
 	$(call timed,$(BIN)/python -m pytest -q --durations=10 tests/frameworks)
 
-# Appliance images (images/*.sh) booted as systemd containers; needs root and docker (images/docker-host.sh).
-# Skipped without docker unless FLOWER_REQUIRE_DOCKER is set (.ci/run sets it).
+# The appliance images, built by Packer's docker source (images/build-image.sh), booted as systemd containers; needs
+# root, docker (images/docker-host.sh) and Packer (images/host-packages.sh). Skipped without them unless
+# FLOWER_REQUIRE_DOCKER is set (.ci/run sets it).
 test-appliance: venv
 	$(call timed,$(BIN)/python -m pytest -q --durations=10 tests/appliance)
 

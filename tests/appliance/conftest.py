@@ -1,9 +1,11 @@
 """Fixtures for the appliance tests: docker (made available, or a clear skip), the appliance images built by
 Packer's docker source (images/build-image.sh), and systemd containers that are removed even when a test fails.
 
-Without docker the tests skip, unless FLOWER_REQUIRE_DOCKER is set (CI sets it): then they fail."""
+Without docker, or without Packer (images/host-packages.sh installs it), the tests skip, unless
+FLOWER_REQUIRE_DOCKER is set (CI sets it): then they fail."""
 
 import os
+import shutil
 import subprocess
 import time
 
@@ -12,13 +14,17 @@ import pytest
 from tests.appliance.containers import REPO, Containers, ensure_docker
 
 
+def _unavailable(what, problem):
+    if os.environ.get("FLOWER_REQUIRE_DOCKER"):
+        pytest.fail("FLOWER_REQUIRE_DOCKER is set but %s is not available: %s" % (what, problem), pytrace=False)
+    pytest.skip("appliance tests need %s (set FLOWER_REQUIRE_DOCKER=1 to fail instead): %s" % (what, problem))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def docker_available():
     problem = ensure_docker()
     if problem is not None:
-        if os.environ.get("FLOWER_REQUIRE_DOCKER"):
-            pytest.fail("FLOWER_REQUIRE_DOCKER is set but docker is not available: %s" % problem, pytrace=False)
-        pytest.skip("appliance tests need docker (set FLOWER_REQUIRE_DOCKER=1 to fail instead): %s" % problem)
+        _unavailable("docker", problem)
 
 
 def _script(*cmd, timeout=1800):
@@ -44,6 +50,9 @@ def build_image(docker_available):
     """build_image(role, *args) -> CompletedProcess (with .elapsed and .image) of
     images/build-image.sh ROLE --builder docker --frameworks sklearn ARGS: Packer's docker source, the template the
     QCOW2 files come from (cached by its inputs)."""
+    if shutil.which("packer") is None:
+        _unavailable("Packer", "no packer in PATH; images/host-packages.sh installs it")
+
     def build(role, *args):
         proc = _script("images/build-image.sh", role, "--builder", "docker", "--frameworks", "sklearn", *args)
         proc.image = proc.stdout.strip().splitlines()[-1]
