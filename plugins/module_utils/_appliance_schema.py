@@ -158,14 +158,6 @@ def parse_subject_alt_names(value):
     return names
 
 
-def _sans(value):
-    try:
-        parse_subject_alt_names(value)
-    except ValueError as exc:
-        return str(exc)
-    return None
-
-
 def parse_node_config(value):
     """Flower's ``--node-config`` text (``key=value`` pairs separated by spaces) -> dict; raises ValueError.
 
@@ -191,12 +183,15 @@ def parse_node_config(value):
     return result
 
 
-def _node_config(value):
-    try:
-        parse_node_config(value)
-    except ValueError as exc:
-        return str(exc)
-    return None
+def _parses(parse):
+    """The check of a variable whose parser raises ValueError with the problem."""
+    def check(value):
+        try:
+            parse(value)
+        except ValueError as exc:
+            return str(exc)
+        return None
+    return check
 
 
 def _installed_if_empty(value, image):
@@ -248,15 +243,17 @@ SCHEMA = (
     Variable('FL_CERT_EXTRA_SAN', (SUPERLINK,), 'text', '',
              'Extra names in the SuperLink certificate, comma separated IP:<address> or DNS:<name> (an operator '
              'certificate from FL_SSL_CERTFILE must already hold them)',
-             check=_sans, allowed='comma-separated IP:<address> or DNS:<name> entries',
-             role_var='tls_subject_alt_names', convert=_as_subject_alt_names),
+             check=_parses(parse_subject_alt_names),
+             allowed='comma-separated IP:<address> or DNS:<name> entries', role_var='tls_subject_alt_names',
+             convert=_as_subject_alt_names),
     Variable('FL_SUPERLINK_ADDRESS', (SUPERNODE,), 'text', '',
              'SuperLink Fleet API host:port; empty means discover it in the OneFlow service through OneGate',
              check=_host_port, allowed='host:port', role_var='superlink_address'),
     Variable('FL_NODE_CONFIG', (SUPERNODE,), 'text', '',
              'Node config for the ClientApps (key=value pairs separated by spaces); empty means '
              'partition-id and num-partitions from the node index in the service role',
-             check=_node_config, allowed='key=value pairs', role_var='node_config', convert=_as_node_config),
+             check=_parses(parse_node_config), allowed='key=value pairs', role_var='node_config',
+             convert=_as_node_config),
     Variable('FL_NUM_PARTITIONS', (SUPERNODE,), 'number', 0,
              'Number of data partitions for the automatic node config (the service template sets the role '
              'max_vms so that scaling moves no partition); 0 means the role cardinality at boot',

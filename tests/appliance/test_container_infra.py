@@ -68,7 +68,7 @@ def test_appliance_images_come_from_packer(appliance_images):
         config = docker("image", "inspect", "--format", "{{json .Config.Labels}} {{.Config.Cmd}} {{.Config.Env}}",
                         image).stdout
         assert '"org.opennebula.flower.role":"%s"' % role in config, config
-        assert "/lib/systemd/system" in config and "container=docker" in config, config
+        assert "[/lib/systemd/systemd]" in config and "container=docker" in config, config
 
 
 def test_appliance_images_keep_nothing_of_the_build(appliance_images):
