@@ -63,18 +63,15 @@ def main():
         started = time.time()
         fed.playbook("site.yml", "--skip-tags", "train")
         report["deploy_s"] = round(time.time() - started, 1)
-        traces = fed.root / "traces"
-        traces.mkdir()
         for combination in combinations:
             use_case, framework = combination.split("/")
             use_cases.prepare(fed, use_case, args.nodes)
             config = {"num-server-rounds": args.rounds}
             if use_case == "llm-fine-tuning":
                 config["model-dir"] = str(use_cases.tiny_model_dir(fed))
-            run = use_cases.run_use_case(fed, use_case, framework, config, args.nodes, traces)
+            run = use_cases.run_use_case(fed, use_case, framework, config, args.nodes)
             line = use_cases.summary(run["metrics"], run["traffic"], args.nodes, run["data_bytes"])
-            opens = use_cases.data_opens(fed, run["opened"], args.nodes)
-            line.update(elapsed_s=run["elapsed_s"], superlink_data_opens=len(opens))
+            line.update(elapsed_s=run["elapsed_s"], misplaced_data_opens=len(run["opens"].misplaced()))
             report["runs"].append(line)
             print_line(line)
     finally:
@@ -88,10 +85,10 @@ def print_line(line):
     target = line["target"]
     final = line["final"].get(target["metric"])
     print("%-21s %-10s model %9d B  bytes/round/node %9d B  x%-6.2f data/node %9d B  %s %s %.4f, target %s "
-          "reached in round %s  (%.0f s, SuperLink data opens: %d)"
+          "reached in round %s  (%.0f s, data opens outside their node: %d)"
           % (line["use_case"], line["framework"], line["model_bytes"], line["bytes_per_round_per_node"],
              line["ratio_to_model"], line["data_bytes_per_node"], target["metric"], "final", final or 0.0,
-             target["value"], line["rounds_to_target"], line["elapsed_s"], line["superlink_data_opens"]),
+             target["value"], line["rounds_to_target"], line["elapsed_s"], line["misplaced_data_opens"]),
           flush=True)
 
 

@@ -4,10 +4,11 @@ federations (tests/e2e/conftest.py), which tests of the default deployment reuse
 
 Only the harness's isolation is added: FLOWER_LOCAL_ROOT (a temporary directory; a line's own
 FLOWER_LOCAL_ROOT=$PWD/... lands under it) and a port base of its own unless the line sets one. A line that trains
-a use case on the nodes' data runs under a file-open trace of the SuperLink and SuperNode 1 (use_cases.FileOpenTrace),
-so that the use-case tests can show where the data was read."""
+a use case on the nodes' data runs, as root, while the nodes' data directories are watched (use_cases.DataOpens), so
+that the use-case tests can show which process read the data."""
 
 import contextlib
+import os
 import re
 import shlex
 import subprocess
@@ -74,36 +75,12 @@ def last_record(fed):
 
 class Ran:
     """What one README line did: its federation, the make process, for a framework line what the federation lacked,
-    its last run record before and after the line, and for a use-case line the files each traced side opened."""
+    its last run record before and after the line, and for a use-case line who opened the nodes' data (DataOpens)."""
 
-    def __init__(self, fed, proc, seconds, missing, record_before, opened):
+    def __init__(self, fed, proc, seconds, missing, record_before, opens):
         self.fed, self.proc, self.seconds = fed, proc, seconds
         self.missing, self.record_before, self.record_after = missing, record_before, last_record(fed)
-        self.opened = opened
-
-
-class Traces:
-    """File-open traces of the SuperLink's and SuperNode 1's process trees while a use-case line runs."""
-
-    SIDES = {"superlink": "flower-superlink", "supernode1": "flower-supernode1"}
-
-    def __init__(self, fed, number):
-        out = fed.root / "traces" / str(number)
-        out.mkdir(parents=True)
-        self.traces = {side: use_cases.FileOpenTrace(use_cases.supervisor_pid(fed, program), out / side)
-                       for side, program in self.SIDES.items()}
-
-    def __enter__(self):
-        self.stack = contextlib.ExitStack().__enter__()
-        for trace in self.traces.values():
-            self.stack.enter_context(trace)
-        return self
-
-    def __exit__(self, *exc):
-        return self.stack.__exit__(*exc)
-
-    def opened(self):
-        return {side: trace.opened() for side, trace in self.traces.items()}
+        self.opens = opens
 
 
 class Readme:
@@ -157,13 +134,14 @@ class Readme:
                 "FLOWER_LOCAL_ROOT=%s" % fed.root] + ["%s=%s" % kv for kv in assignments.items()
                                                       if kv[0] != "FLOWER_LOCAL_ROOT"]
         use_case = "flower_train_use_case" in variables and not missing and fed.venv.exists()
-        traces = Traces(fed, number) if use_case else None
+        watched = (use_cases.DataOpens(fed, len(list(fed.root.glob("supernode*/home/data"))))
+                   if use_case and os.geteuid() == 0 else None)
         started = time.time()
-        with traces or contextlib.nullcontext():
+        with watched or contextlib.nullcontext():
             proc = subprocess.run(argv, cwd=REPO, env=dict(fed.env, FLOWER_LOCAL_ROOT=str(fed.root)),
                                   capture_output=True, text=True, timeout=1800, check=False)
         seconds = round(time.time() - started, 1)
-        return Ran(fed, proc, seconds, missing, before, traces.opened() if traces else None)
+        return Ran(fed, proc, seconds, missing, before, watched)
 
     def measured(self):
         """{README line: seconds it took}."""

@@ -2,7 +2,8 @@
 autoencoder, LoRA fine-tuning of a tiny random GPT-2 created here. One real local federation (2 SuperNodes, TLS +
 node auth) whose virtualenv the roles build with requirements-frameworks.txt; each node's demo data lives in its
 own data directory. Every run: reaches its target, moves per node and round no more than the model's (or the
-adapters') copies plus a bounded overhead, and the SuperLink side never opens a data file (system-call trace)."""
+adapters') copies plus a bounded overhead, and each SuperNode reads only its own data, the SuperLink none
+(use_cases.DataOpens)."""
 
 import json
 import time
@@ -42,8 +43,6 @@ def federation():
     for use_case in use_cases.USE_CASES:
         use_cases.prepare(fed, use_case, NODES)
     fed.model_dir = use_cases.tiny_model_dir(fed)
-    fed.traces = fed.root / "traces"
-    fed.traces.mkdir()
     yield fed
     print("\nmeasured: %s" % use_cases.dumps(MEASURED))
     fed.destroy()
@@ -54,7 +53,7 @@ def test_use_case(federation, use_case, framework):
     config = dict(RUNS[use_case, framework])
     if use_case == "llm-fine-tuning":
         config["model-dir"] = str(federation.model_dir)
-    run = use_cases.run_use_case(federation, use_case, framework, config, NODES, federation.traces)
+    run = use_cases.run_use_case(federation, use_case, framework, config, NODES)
     metrics = run["metrics"]
     report = use_cases.summary(metrics, run["traffic"], NODES, run["data_bytes"])
     MEASURED["%s/%s" % (use_case, framework)] = dict(report, elapsed_s=run["elapsed_s"])
@@ -71,8 +70,8 @@ def test_use_case(federation, use_case, framework):
         # Only the adapters travel: a round moves less than a tenth of the frozen base model.
         assert per_round < metrics["base_model_bytes"] / 10, report
 
-    assert any(p.endswith("/runs/%s/metrics.json" % run["run_id"]) for p in run["opened"]), run["opened"][-50:]
-    assert not use_cases.data_opens(federation, run["opened"], NODES)
+    assert run["opens"].readers() == {"supernode%d" % i for i in range(1, NODES + 1)}, run["opens"].opens
+    assert not run["opens"].misplaced(), run["opens"].misplaced()
 
 
 def test_the_final_adapters_are_only_lora_weights(federation):
