@@ -95,17 +95,3 @@ def test_the_appliance_role_does_not_restate_the_flower_roles_paths_or_services(
                             for kind in ('defaults', 'vars')])
     restated = _plain_values('roles/appliance/defaults/main.yml', 'roles/appliance/vars/main.yml')
     assert dict((name, owned[value]) for value, name in restated.items() if value in owned) == {}
-
-
-@pytest.mark.parametrize('role', [schema.SUPERLINK, schema.SUPERNODE])
-def test_every_role_variable_of_the_schema_reaches_the_roles_configure(role):
-    """configure_<role>.yml names each role variable the schema declares, from role_vars."""
-    path = ROOT / 'roles' / 'appliance' / 'tasks' / ('configure_%s.yml' % role)
-    include = [t for t in yaml.safe_load(path.read_text())
-               if t.get('ansible.builtin.include_role', {}).get('tasks_from') == 'configure'][0]
-    assert include['ansible.builtin.include_role']['name'] == 'opennebula.flower.' + role
-    passed = include['vars']
-    for var in schema.variables_for(role):
-        name = var.role_variable(role)
-        if name:
-            assert 'appliance_context.role_vars.%s' % name in str(passed.get(name)), (var.context_name, name)
