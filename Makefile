@@ -47,9 +47,9 @@ test-frameworks: venv
 
 # The appliance images, built by Packer's docker source (images/build-image.sh), booted as systemd containers; needs
 # root, docker (images/docker-host.sh) and Packer (images/host-packages.sh). Skipped without them unless
-# FLOWER_REQUIRE_DOCKER is set (.ci/run sets it).
+# FLOWER_REQUIRE_DOCKER is set (.ci/run sets it). Two workers, a test file each, share the image builds.
 test-appliance: venv
-	$(call timed,$(BIN)/python -m pytest -q --durations=10 tests/appliance)
+	$(call timed,$(BIN)/python -m pytest -q --durations=10 -n 2 --dist loadfile tests/appliance)
 
 # Appliance VM images (docs/images.md): both QCOW2 files with Packer, then their marketplace metadata.
 # IMAGE_ARGS='--var-file packer/production.pkrvars.hcl' builds from the Ubuntu 24.04 cloud image with KVM.

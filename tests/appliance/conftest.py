@@ -2,8 +2,13 @@
 Packer's docker source (images/build-image.sh), and systemd containers that are removed even when a test fails.
 
 Without docker, or without Packer (images/host-packages.sh installs it), the tests skip, unless
-FLOWER_REQUIRE_DOCKER is set (CI sets it): then they fail."""
+FLOWER_REQUIRE_DOCKER is set (CI sets it): then they fail.
 
+`make test-appliance` runs the test files on two xdist workers: they share the image builds (one at a time, under
+a lock, so the second worker finds the first one's images in the build cache); each file has its own networks."""
+
+import contextlib
+import fcntl
 import os
 import shutil
 import subprocess
@@ -20,17 +25,27 @@ def _unavailable(what, problem):
     pytest.skip("appliance tests need %s (set FLOWER_REQUIRE_DOCKER=1 to fail instead): %s" % (what, problem))
 
 
+@contextlib.contextmanager
+def _one_worker_at_a_time():
+    """Held while docker is started or an image is built."""
+    with open("/tmp/opennebula-flower-appliance-tests.lock", "w", encoding="ascii") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 @pytest.fixture(scope="session", autouse=True)
 def docker_available():
-    problem = ensure_docker()
+    with _one_worker_at_a_time():
+        problem = ensure_docker()
     if problem is not None:
         _unavailable("docker", problem)
 
 
 def _script(*cmd, timeout=1800):
-    start = time.monotonic()
-    proc = subprocess.run([str(REPO / cmd[0]), *cmd[1:]], capture_output=True, text=True, timeout=timeout,
-                          check=False, cwd=REPO)
+    with _one_worker_at_a_time():
+        start = time.monotonic()
+        proc = subprocess.run([str(REPO / cmd[0]), *cmd[1:]], capture_output=True, text=True, timeout=timeout,
+                              check=False, cwd=REPO)
     if proc.returncode != 0:
         output = proc.stdout[-5000:] + "\n" + proc.stderr[-5000:]
         message = "%s failed (rc=%d)\n%s" % (" ".join(cmd), proc.returncode, output)
