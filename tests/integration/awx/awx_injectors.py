@@ -28,7 +28,7 @@ def credential_type(name):
 
 def render(cred_type, inputs, private_data_dir):
     """(env, extra_vars, files) that a job gets from a credential of ``cred_type`` with ``inputs``."""
-    namespace = dict((key, value) for key, value in inputs.items() if type(value) is bool or value)
+    namespace = dict((key, value) for key, value in inputs.items() if isinstance(value, bool) or value)
     for field in cred_type['inputs'].get('fields', []):
         if field['type'] == 'boolean' and field['id'] not in inputs:
             namespace[field['id']] = False

@@ -42,8 +42,7 @@ def plays(playbook):
         for play in yaml.safe_load(handle):
             imported = IMPORT.match(play.get('ansible.builtin.import_playbook', ''))
             if imported:
-                for inner in plays(os.path.join('playbooks', imported.group(1) + '.yml')):
-                    yield inner
+                yield from plays(os.path.join('playbooks', imported.group(1) + '.yml'))
             else:
                 yield play
 
