@@ -24,7 +24,8 @@ from tests.integration.awx.conftest import BIN, ROOT, tool
 from tests.integration.awx.test_job_templates import definitions, play_vars
 from tests.integration.opennebula.conftest import clean_env, sim  # noqa: F401 pylint: disable=unused-import
 
-INVENTORY_SOURCE = 'inventories/opennebula'
+# The file the bootstrap's inventory source reads from the project (with its group_vars beside it, as AWX loads them).
+INVENTORY_SOURCE = play_vars('playbooks/awx_bootstrap.yml')['flower_awx_inventory_file']
 
 
 def template(name):
