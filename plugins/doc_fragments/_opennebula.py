@@ -38,11 +38,13 @@ options:
     description:
       - Verify the TLS certificates of oned and OneFlow. Set to V(false) only for self-signed test setups;
         prefer O(ca_path).
+      - If not set, E(ONE_VALIDATE_CERTS) is used (as by the C(opennebula.flower.oneflow) inventory).
     type: bool
     default: true
   ca_path:
     description:
       - PEM file with the CA certificates that sign the oned and OneFlow certificates.
+      - If not set, E(ONE_CA_PATH) is used.
     type: path
   api_timeout:
     description:

@@ -4,8 +4,8 @@
 """oned and OneFlow connection options, with their environment fallbacks, and the clients built from them.
 
 Environment fallbacks (for AWX credential types): ``ONE_URL``, ``ONE_USERNAME``, ``ONE_PASSWORD``,
-``ONEFLOW_URL`` (plus ``ONEFLOW_USERNAME``/``ONEFLOW_PASSWORD``), and the ``user:password`` file named by
-``ONE_AUTH`` (default ``~/.one/one_auth``) when no username/password is given.
+``ONEFLOW_URL`` (plus ``ONEFLOW_USERNAME``/``ONEFLOW_PASSWORD``), ``ONE_VALIDATE_CERTS``, ``ONE_CA_PATH``, and the
+``user:password`` file named by ``ONE_AUTH`` (default ``~/.one/one_auth``) when no username/password is given.
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -37,8 +37,8 @@ def one_argument_spec():
         api_username=dict(type='str', fallback=(env_fallback, ['ONE_USERNAME', 'ONEFLOW_USERNAME'])),
         api_password=dict(type='str', no_log=True, fallback=(env_fallback, ['ONE_PASSWORD', 'ONEFLOW_PASSWORD'])),
         oneflow_url=dict(type='str', fallback=(env_fallback, ['ONEFLOW_URL'])),
-        validate_certs=dict(type='bool', default=True),
-        ca_path=dict(type='path'),
+        validate_certs=dict(type='bool', default=True, fallback=(env_fallback, ['ONE_VALIDATE_CERTS'])),
+        ca_path=dict(type='path', fallback=(env_fallback, ['ONE_CA_PATH'])),
         api_timeout=dict(type='int', default=30),
         api_retries=dict(type='int', default=3),
     )

@@ -120,5 +120,5 @@ def backend(request):
 def clean_env(monkeypatch):
     """The simulator tests must not pick up a real frontend's credentials from the environment."""
     for name in ('ONE_URL', 'ONE_XMLRPC', 'ONE_USERNAME', 'ONE_PASSWORD', 'ONEFLOW_URL', 'ONEFLOW_USERNAME',
-                 'ONEFLOW_PASSWORD', 'ONE_AUTH'):
+                 'ONEFLOW_PASSWORD', 'ONE_AUTH', 'ONE_VALIDATE_CERTS', 'ONE_CA_PATH'):
         monkeypatch.delenv(name, raising=False)

@@ -55,3 +55,13 @@ def test_argument_spec_env_fallbacks(monkeypatch):
     conn = OneConnection(params)
     assert conn.schema('6') == '6'
     assert conn.oneflow().http.base_url == 'http://127.0.0.1:2'
+
+
+def test_argument_spec_reads_tls_settings_from_the_environment(monkeypatch):
+    # What the AWX credential type injects (extensions/awx/credential_types/opennebula.yml); an option still wins.
+    monkeypatch.setenv('ONE_VALIDATE_CERTS', 'False')
+    monkeypatch.setenv('ONE_CA_PATH', '/etc/one/ca.pem')
+    params = ArgumentSpecValidator(one_argument_spec()).validate({}).validated_parameters
+    assert (params['validate_certs'], params['ca_path']) == (False, '/etc/one/ca.pem')
+    params = ArgumentSpecValidator(one_argument_spec()).validate({'validate_certs': True}).validated_parameters
+    assert params['validate_certs'] is True
