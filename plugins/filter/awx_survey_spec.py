@@ -9,7 +9,7 @@ DOCUMENTATION = r'''
 ---
 name: awx_survey_spec
 short_description: The AWX survey of a job template described in extensions/awx/job_templates.yml
-version_added: 1.1.0
+version_added: 1.0.0
 description:
   - Turns one job template entry of C(extensions/awx/job_templates.yml) into the C(survey_spec) that
     M(awx.awx.job_template) sends to AWX.
