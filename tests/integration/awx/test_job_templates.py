@@ -18,7 +18,7 @@ import subprocess
 import pytest
 import yaml
 
-from ansible_collections.opennebula.flower.plugins.filter.awx_survey_spec import awx_survey_spec
+from ansible_collections.opennebula.flower.plugins.module_utils._awx_survey import survey_spec
 from tests.integration.awx.awx_injectors import CREDENTIAL_TYPES, credential_type
 from tests.integration.awx.conftest import ROOT, tool
 from tests.integration.awx.test_credential_types import role_variables
@@ -56,7 +56,7 @@ def play_vars(playbook):
 
 def questions():
     for entry in definitions()['job_templates']:
-        spec = awx_survey_spec(entry, play_vars(entry['playbook']))
+        spec = survey_spec(entry, play_vars(entry['playbook']))
         for question in spec['spec']:
             yield entry, question
 

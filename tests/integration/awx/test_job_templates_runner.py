@@ -11,18 +11,17 @@ __metaclass__ = type
 import json
 import os
 import subprocess
-import threading
 
 import ansible_runner
 import pytest
 
-from ansible_collections.opennebula.flower.plugins.filter.awx_survey_spec import awx_survey_spec
+from ansible_collections.opennebula.flower.plugins.module_utils._awx_survey import survey_spec
 from ansible_collections.opennebula.flower.plugins.module_utils._one_documents import find_by_name
 from ansible_collections.opennebula.flower.plugins.module_utils._one_xmlrpc import OneXMLRPCClient
 from tests.integration.awx.awx_injectors import credential_type, render
 from tests.integration.awx.conftest import BIN, ROOT, tool
 from tests.integration.awx.test_job_templates import definitions, play_vars
-from tests.integration.opennebula.conftest import clean_env, sim  # noqa: F401 pylint: disable=unused-import
+from tests.integration.opennebula.conftest import clean_env, clock_running, sim  # noqa: F401 pylint: disable=unused-import
 
 # The file the bootstrap's inventory source reads from the project (with its group_vars beside it, as AWX loads them).
 INVENTORY_SOURCE = play_vars('playbooks/awx_bootstrap.yml')['flower_awx_inventory_file']
@@ -33,7 +32,7 @@ def template(name):
 
 
 def survey_defaults(entry):
-    spec = awx_survey_spec(entry, play_vars(entry['playbook']))
+    spec = survey_spec(entry, play_vars(entry['playbook']))
     return dict((question['variable'], question['default']) for question in spec['spec'] if 'default' in question)
 
 
@@ -63,17 +62,8 @@ def services(simulator, name):
 
 @pytest.fixture
 def ticking(sim):  # noqa: F811
-    """The simulator's clock also runs while the playbooks sleep between polls (as test_integration_playbooks)."""
-    stop = threading.Event()
-
-    def tick():
-        while not stop.wait(0.05):
-            sim.advance(2)
-    clock = threading.Thread(target=tick, daemon=True)
-    clock.start()
-    yield sim
-    stop.set()
-    clock.join()
+    with clock_running(sim):
+        yield sim
 
 
 def test_register_deploy_destroy_job_templates_against_the_simulator(ticking, clean_env, tmp_path):  # noqa: F811

@@ -11,7 +11,9 @@ injection use ``sim``/``sim6`` directly.
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import contextlib
 import os
+import threading
 import uuid
 
 import pytest
@@ -54,6 +56,23 @@ def _start(version):
     sim.start()
     sim.auto_advance(SIM_SECONDS_PER_REQUEST)
     return sim
+
+
+@contextlib.contextmanager
+def clock_running(simulator):
+    """The simulator's clock runs (2 s every 50 ms) while a playbook waits between its polls."""
+    stop = threading.Event()
+
+    def tick():
+        while not stop.wait(0.05):
+            simulator.advance(2)
+    clock = threading.Thread(target=tick, daemon=True)
+    clock.start()
+    try:
+        yield simulator
+    finally:
+        stop.set()
+        clock.join()
 
 
 @pytest.fixture

@@ -12,13 +12,13 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 
 import pytest
 
 from ansible_collections.opennebula.flower.plugins.module_utils._appliance_schema import user_inputs
 from ansible_collections.opennebula.flower.plugins.module_utils._one_documents import find_by_name
 from ansible_collections.opennebula.flower.plugins.module_utils._one_xmlrpc import OneXMLRPCClient
+from tests.integration.opennebula.conftest import clock_running
 from tests.opennebula_sim import Simulator
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
@@ -27,16 +27,8 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..')
 @pytest.fixture
 def cloud(tmp_path):
     sim = Simulator().start()
-    stop = threading.Event()
-
-    def tick():  # the frontend's clock runs while the playbooks wait
-        while not stop.wait(0.05):
-            sim.advance(2)
-    clock = threading.Thread(target=tick, daemon=True)
-    clock.start()
-    yield sim
-    stop.set()
-    clock.join()
+    with clock_running(sim):
+        yield sim
     sim.stop()
 
 
