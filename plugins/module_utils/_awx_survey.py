@@ -37,21 +37,21 @@ def _default(value, question):
 def survey_spec(entry, defaults=None):
     if not isinstance(entry, dict) or 'name' not in entry:
         raise ValueError('awx_survey_spec: the input must be a job template entry (a dict with a name), got %r'
-                                 % (entry,))
+                         % (entry,))
     defaults = defaults or {}
     spec = []
     for question in entry.get('survey', []):
         if question.get('type') not in TYPES:
             raise ValueError('awx_survey_spec: %s: question %s has type %r; allowed: %s'
-                                     % (entry['name'], question.get('variable'), question.get('type'), ', '.join(TYPES)))
+                             % (entry['name'], question.get('variable'), question.get('type'), ', '.join(TYPES)))
         result = dict((key, question[key]) for key in COPIED if key in question)
         result['question_description'] = question.get('question_description', '')
         result['required'] = bool(question.get('required', False))
         if 'choices_from' in question:
             if question['choices_from'] not in CHOICES:
                 raise ValueError('awx_survey_spec: %s: question %s has choices_from=%r; allowed: %s'
-                                         % (entry['name'], question['variable'], question['choices_from'],
-                                            ', '.join(sorted(CHOICES))))
+                                 % (entry['name'], question['variable'], question['choices_from'],
+                                    ', '.join(sorted(CHOICES))))
             result['choices'] = CHOICES[question['choices_from']]()
         default = _default(defaults.get(question['variable']), result)
         if default is not None:
