@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
 BIN = os.path.dirname(sys.executable)
@@ -27,6 +28,12 @@ def run(argv, **kwargs):
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False, **kwargs)
     assert proc.returncode == 0, '%s failed:\n%s\n%s' % (' '.join(argv), proc.stdout[-3000:], proc.stderr[-3000:])
     return proc
+
+
+def definitions():
+    """extensions/awx/job_templates.yml: the job templates, the playbooks without one, the workflow."""
+    with open(os.path.join(ROOT, 'extensions', 'awx', 'job_templates.yml')) as handle:
+        return yaml.safe_load(handle)
 
 
 def pins(path):

@@ -17,11 +17,10 @@ import pytest
 import yaml
 
 from ansible_collections.opennebula.flower.plugins.module_utils._training import DP_MODES, STRATEGIES, USE_CASES
-from tests.integration.awx.awx_injectors import CREDENTIAL_TYPES
-from tests.integration.awx.conftest import ROOT, run, tool
+from tests.integration.awx.awx_injectors import CREDENTIAL_TYPES, credential_type
+from tests.integration.awx.conftest import ROOT, definitions, run, tool
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEFINITIONS = os.path.join(ROOT, 'extensions', 'awx', 'job_templates.yml')
 
 
 def bootstrap_modules():
@@ -55,16 +54,8 @@ def calls(sent, module):
     return [entry['args'] for entry in sent if entry['module'].split('.')[-1] == module]
 
 
-def definitions():
-    with open(DEFINITIONS) as handle:
-        return yaml.safe_load(handle)
-
-
 def test_credential_types_are_sent_as_their_files(sent):
-    files = []
-    for name in sorted(os.listdir(CREDENTIAL_TYPES)):
-        with open(os.path.join(CREDENTIAL_TYPES, name)) as handle:
-            files.append(yaml.safe_load(handle))
+    files = [credential_type(os.path.splitext(name)[0]) for name in os.listdir(CREDENTIAL_TYPES)]
     assert sorted(calls(sent, 'credential_type'), key=lambda c: c['name']) == sorted(files, key=lambda c: c['name'])
 
 

@@ -20,7 +20,7 @@ import yaml
 
 from ansible_collections.opennebula.flower.plugins.module_utils._awx_survey import survey_spec
 from tests.integration.awx.awx_injectors import CREDENTIAL_TYPES, credential_type
-from tests.integration.awx.conftest import ROOT, tool
+from tests.integration.awx.conftest import ROOT, definitions, tool
 from tests.integration.awx.test_credential_types import role_variables
 
 BUILTIN_CREDENTIALS = ('machine',)  # AWX's own Machine type (SSH to the appliances), not a file of ours
@@ -29,11 +29,6 @@ QUESTION_TYPES = {'text': str, 'textarea': str, 'password': str, 'integer': int,
 SPEC_TYPES = {'text': 'str', 'textarea': 'str', 'password': 'str', 'integer': 'int', 'float': 'float',
               'multiplechoice': 'str'}
 IMPORT = re.compile(r'^opennebula\.flower\.(\w+)$')
-
-
-def definitions():
-    with open(os.path.join(ROOT, 'extensions', 'awx', 'job_templates.yml')) as handle:
-        return yaml.safe_load(handle)
 
 
 def plays(playbook):

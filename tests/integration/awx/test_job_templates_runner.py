@@ -19,8 +19,8 @@ from ansible_collections.opennebula.flower.plugins.module_utils._awx_survey impo
 from ansible_collections.opennebula.flower.plugins.module_utils._one_documents import find_by_name
 from ansible_collections.opennebula.flower.plugins.module_utils._one_xmlrpc import OneXMLRPCClient
 from tests.integration.awx.awx_injectors import credential_type, render
-from tests.integration.awx.conftest import BIN, ROOT, tool
-from tests.integration.awx.test_job_templates import definitions, play_vars
+from tests.integration.awx.conftest import BIN, ROOT, definitions, tool
+from tests.integration.awx.test_job_templates import play_vars
 from tests.integration.opennebula.conftest import clean_env, clock_running, sim  # noqa: F401 pylint: disable=unused-import
 
 # The file the bootstrap's inventory source reads from the project (with its group_vars beside it, as AWX loads them).
